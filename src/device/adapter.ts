@@ -1,0 +1,92 @@
+import { DeviceError } from '../errors.ts';
+
+/** Which adapter to use: `auto` tries the platform's real GPU first and falls back to Dawn's OpenGL backend. */
+export type AdapterChoice = 'auto' | 'gpu' | 'opengl' | 'opengles';
+
+export interface AdapterReport {
+  /** How it was reached: Dawn's default backend (Vulkan, Metal or D3D12) or its OpenGL/ES backend. */
+  backend: 'default' | 'opengl' | 'opengles';
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU rasterisers (llvmpipe, lavapipe, SwiftShader): kernels tuned for real GPUs run slowly there. */
+  software: boolean;
+  featureLevel: 'core' | 'compatibility';
+}
+
+export interface FoundAdapter {
+  adapter: GPUAdapter;
+  report: AdapterReport;
+}
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
+
+interface Attempt {
+  backend: AdapterReport['backend'];
+  flags: string[];
+  featureLevel: AdapterReport['featureLevel'];
+}
+
+const ATTEMPTS: Record<AdapterChoice, Attempt[]> = {
+  auto: [
+    { backend: 'default', flags: [], featureLevel: 'core' },
+    { backend: 'opengl', flags: ['backend=opengl'], featureLevel: 'compatibility' },
+    { backend: 'opengles', flags: ['backend=opengles'], featureLevel: 'compatibility' },
+  ],
+  gpu: [{ backend: 'default', flags: [], featureLevel: 'core' }],
+  opengl: [{ backend: 'opengl', flags: ['backend=opengl'], featureLevel: 'compatibility' }],
+  opengles: [{ backend: 'opengles', flags: ['backend=opengles'], featureLevel: 'compatibility' }],
+};
+
+/**
+ * Finds an adapter in order of preference. Dawn's default backend is a real GPU when there is one; the OpenGL path is
+ * the software rasteriser on headless machines, which only answers in compatibility mode.
+ */
+export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> {
+  // Dawn reads this when it first initialises EGL; surfaceless needs no display server.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const tried: string[] = [];
+  for (const attempt of ATTEMPTS[choice]) {
+    let adapter: GPUAdapter | null = null;
+    try {
+      const gpu = create(attempt.flags);
+      adapter = await gpu.requestAdapter(
+        attempt.featureLevel === 'compatibility' ? { featureLevel: 'compatibility' } : undefined,
+      );
+    } catch (err) {
+      tried.push(`${attempt.backend}: ${(err as Error).message}`);
+      continue;
+    }
+    if (!adapter) {
+      tried.push(`${attempt.backend} (${attempt.featureLevel}): no adapter`);
+      continue;
+    }
+    const info = adapter.info;
+    const description = info.description ?? '';
+    const report: AdapterReport = {
+      backend: attempt.backend,
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      device: info.device ?? '',
+      description,
+      software: SOFTWARE.test(`${info.device} ${description} ${info.vendor}`),
+      featureLevel: attempt.featureLevel,
+    };
+    return { adapter, report };
+  }
+  throw new DeviceError(
+    `No WebGPU adapter found (asked for '${choice}'). Tried: ${tried.join('; ')}.\n` +
+      `On a headless Debian/Ubuntu machine, install the software adapter's libraries: ` +
+      `apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev (or run 'npm run setup' as root). ` +
+      `With a GPU, install its Vulkan driver and libvulkan1. To run without WebGPU, use WGRAD_BACKEND=cpu.`,
+  );
+}
+
+export function describeAdapter(r: AdapterReport): string {
+  const name = r.device || r.description || 'unknown device';
+  const kind = r.software ? 'software' : 'hardware';
+  return `${name} [${r.vendor || 'unknown vendor'}${r.architecture ? ' ' + r.architecture : ''}] via Dawn ${r.backend} (${r.featureLevel}, ${kind})`;
+}

@@ -1,0 +1,287 @@
+import { DeviceError } from '../errors.ts';
+import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.ts';
+import { kernelSource } from './kernels.ts';
+import { BufferPool } from './pool.ts';
+
+/** One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `read` buffers, then `write` buffers. */
+export interface Dispatch {
+  kernel: string;
+  constants?: Record<string, number | boolean>;
+  uniforms: ArrayBuffer;
+  read: GPUBuffer[];
+  write: GPUBuffer[];
+  workgroups: readonly [number, number?, number?];
+}
+
+export interface DeviceOptions {
+  adapter?: AdapterChoice;
+  /** Wrap every dispatch in an error scope so a failure names the kernel (slower). */
+  debug?: boolean;
+  /** Submit after this many recorded dispatches even without a sync point. */
+  maxBatch?: number;
+}
+
+const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we target
+const MAX_WORKGROUPS = 65535;
+
+/**
+ * The WebGPU device with everything a tensor op needs: pooled buffers, cached pipelines, and one open command encoder
+ * into which dispatches are recorded until a sync point (readback, upload) or `maxBatch` dispatches.
+ */
+export class GpuDevice {
+  readonly pool: BufferPool;
+  private stagingPool: BufferPool;
+  private modules = new Map<string, GPUShaderModule>();
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, { bind: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private uniformArena: Uint8Array;
+  private uniformBuffer: GPUBuffer;
+  private pending = 0;
+  private errors: string[] = [];
+  private scopes: Promise<string | null>[] = [];
+  private lostReason: string | null = null;
+  readonly maxBatch: number;
+  /** Dispatches recorded since creation, and submits made: used by tests and the bench to show batching. */
+  readonly stats = { dispatches: 0, submits: 0 };
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly report: AdapterReport,
+    private debug: boolean,
+    maxBatch: number,
+  ) {
+    this.maxBatch = maxBatch;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    this.pool = new BufferPool(device, usage);
+    this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.uniformArena = new Uint8Array(UNIFORM_SLOT * maxBatch);
+    this.uniformBuffer = device.createBuffer({
+      size: this.uniformArena.byteLength,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      this.errors.push((ev as GPUUncapturedErrorEvent).error.message);
+    });
+    void device.lost.then((info) => {
+      if (info.reason !== 'destroyed') this.lostReason = `${info.reason}: ${info.message}`;
+    });
+  }
+
+  static async create(options: DeviceOptions = {}): Promise<GpuDevice> {
+    const { adapter, report } = await findAdapter(options.adapter ?? 'auto');
+    const l = adapter.limits;
+    // The defaults are far below what the adapters offer; ask for what is there.
+    const device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
+        maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      },
+    });
+    return new GpuDevice(device, report, options.debug ?? false, options.maxBatch ?? 256);
+  }
+
+  get description(): string {
+    return describeAdapter(this.report);
+  }
+
+  get maxBindingBytes(): number {
+    return this.device.limits.maxStorageBufferBindingSize;
+  }
+
+  /** A pooled storage buffer of at least `bytes` (contents undefined). */
+  alloc(bytes: number): GPUBuffer {
+    if (bytes > this.maxBindingBytes) {
+      throw new DeviceError(
+        `A tensor of ${bytes} bytes exceeds this adapter's largest storage binding (${this.maxBindingBytes} bytes); ` +
+          `split the work into smaller batches.`,
+      );
+    }
+    return this.pool.acquire(Math.max(bytes, 4));
+  }
+
+  free(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+  }
+
+  /** Copies host data into a buffer. Pending work is submitted first, so the write lands after it in queue order. */
+  upload(buffer: GPUBuffer, data: ArrayBufferView, offsetBytes = 0): void {
+    this.flush();
+    this.device.queue.writeBuffer(buffer, offsetBytes, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  clear(buffer: GPUBuffer, bytes: number): void {
+    const size = Math.ceil(bytes / 4) * 4;
+    this.endPass().clearBuffer(buffer, 0, size);
+  }
+
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  private pipeline(kernel: string, constants: Record<string, number | boolean>, nRead: number, nWrite: number) {
+    const key = `${kernel}|${JSON.stringify(constants)}|${nRead}|${nWrite}`;
+    let pipeline = this.pipelines.get(key);
+    if (pipeline) return pipeline;
+    let module = this.modules.get(kernel);
+    if (!module) {
+      module = this.device.createShaderModule({ code: kernelSource(kernel), label: kernel });
+      this.modules.set(kernel, module);
+    }
+    const layout = this.layout(nRead, nWrite);
+    const numeric: Record<string, number> = {};
+    for (const [k, v] of Object.entries(constants)) numeric[k] = typeof v === 'boolean' ? Number(v) : v;
+    pipeline = this.device.createComputePipeline({
+      label: key,
+      layout: layout.pipeline,
+      compute: { module, entryPoint: 'main', constants: numeric },
+    });
+    this.pipelines.set(key, pipeline);
+    return pipeline;
+  }
+
+  private layout(nRead: number, nWrite: number) {
+    const key = `${nRead},${nWrite}`;
+    let entry = this.layouts.get(key);
+    if (entry) return entry;
+    const entries: GPUBindGroupLayoutEntry[] = [
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+    ];
+    for (let i = 0; i < nRead + nWrite; i++) {
+      entries.push({
+        binding: i + 1,
+        visibility: GPUShaderStage.COMPUTE,
+        buffer: { type: i < nRead ? 'read-only-storage' : 'storage' },
+      });
+    }
+    const bind = this.device.createBindGroupLayout({ entries });
+    entry = { bind, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [bind] }) };
+    this.layouts.set(key, entry);
+    return entry;
+  }
+
+  private ensureEncoder(): GPUCommandEncoder {
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): GPUCommandEncoder {
+    const encoder = this.ensureEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    return encoder;
+  }
+
+  /** Records one dispatch into the open compute pass. */
+  dispatch(d: Dispatch): void {
+    if (this.lostReason) throw new DeviceError(`The GPU device was lost (${this.lostReason}).`);
+    if (d.uniforms.byteLength > UNIFORM_SLOT) throw new Error(`${d.kernel}: uniform block over ${UNIFORM_SLOT} bytes`);
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    if (x > MAX_WORKGROUPS || y > MAX_WORKGROUPS || z > MAX_WORKGROUPS) {
+      throw new Error(`${d.kernel}: dispatch ${x}x${y}x${z} exceeds ${MAX_WORKGROUPS} workgroups per dimension`);
+    }
+    if (this.pending >= this.maxBatch) this.flush();
+    if (this.debug) this.device.pushErrorScope('validation');
+    const pipeline = this.pipeline(d.kernel, d.constants ?? {}, d.read.length, d.write.length);
+    const slot = this.pending * UNIFORM_SLOT;
+    this.uniformArena.set(new Uint8Array(d.uniforms), slot);
+    const entries: GPUBindGroupEntry[] = [
+      { binding: 0, resource: { buffer: this.uniformBuffer, offset: slot, size: UNIFORM_SLOT } },
+    ];
+    [...d.read, ...d.write].forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: this.layout(d.read.length, d.write.length).bind, entries });
+    const encoder = this.ensureEncoder();
+    this.pass ??= encoder.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.pending++;
+    this.stats.dispatches++;
+    if (this.debug) {
+      const kernel = d.kernel;
+      this.scopes.push(this.device.popErrorScope().then((e) => (e ? `${kernel}: ${e.message}` : null)));
+    }
+  }
+
+  /** Submits everything recorded so far. The uniform arena is written first; queue order keeps it safe to reuse. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) this.pass.end();
+    this.pass = null;
+    if (this.pending > 0) {
+      this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformArena.buffer, 0, this.pending * UNIFORM_SLOT);
+    }
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.pending = 0;
+    this.stats.submits++;
+  }
+
+  /** Waits for all submitted work and raises any device error seen so far. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await this.raiseErrors();
+  }
+
+  private async raiseErrors(): Promise<void> {
+    if (this.scopes.length) {
+      const scoped = (await Promise.all(this.scopes.splice(0))).filter((e): e is string => e !== null);
+      this.errors.push(...scoped);
+    }
+    if (this.lostReason) throw new DeviceError(`The GPU device was lost (${this.lostReason}).`);
+    if (this.errors.length) {
+      const msgs = this.errors.splice(0);
+      throw new DeviceError(`WebGPU reported ${msgs.length} error(s); results since the last sync are invalid:\n` + msgs.join('\n'));
+    }
+  }
+
+  /** Reads `bytes` from the start of a buffer back to the host. */
+  async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.stagingPool.acquire(size);
+    this.endPass().copyBufferToBuffer(buffer, 0, staging, 0, size);
+    this.flush();
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (err) {
+      await this.raiseErrors();
+      throw new DeviceError(`Readback failed: ${(err as Error).message}`);
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.stagingPool.release(staging);
+    await this.raiseErrors();
+    return out;
+  }
+
+  /** Compiles a kernel and returns its compilation messages (empty when it compiled cleanly). */
+  async compileMessages(kernel: string): Promise<string[]> {
+    const module = this.device.createShaderModule({ code: kernelSource(kernel), label: kernel });
+    const info = await module.getCompilationInfo();
+    return info.messages.filter((m) => m.type === 'error').map((m) => `${kernel}.wgsl:${m.lineNum}:${m.linePos} ${m.message}`);
+  }
+
+  destroy(): void {
+    this.flush();
+    this.pool.trim();
+    this.stagingPool.trim();
+    this.device.destroy();
+  }
+}
+
+/** Splits `n` invocations of workgroup size `wg` into a 2-D grid that respects the 65535 per-dimension limit. */
+export function grid1d(n: number, wg: number): [number, number] {
+  const groups = Math.ceil(n / wg);
+  if (groups <= MAX_WORKGROUPS) return [groups, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS);
+  return [Math.ceil(groups / y), y];
+}

@@ -1,0 +1,29 @@
+/**
+ * wgrad: tensors on WebGPU with hand-written WGSL kernels, reverse-mode autograd and a float64 CPU reference.
+ *
+ *   import * as wg from 'wgrad';
+ *   await wg.init();
+ *   const w = wg.randn([3, 1], { requiresGrad: true, seed: 0 });
+ */
+import './methods.ts';
+
+export { Tensor, tidy, keep, type DType, type BackendName, type HostArray } from './tensor.ts';
+export { init, memory, sync, runtimeInfo, setBackend, getDevice, type InitOptions, type RuntimeInfo, type MemoryInfo } from './runtime.ts';
+export { backward, zeroGrad } from './autograd.ts';
+export { noGrad, isGradEnabled } from './grad-mode.ts';
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.ts';
+export { manualSeed, Rng } from './random.ts';
+export * from './errors.ts';
+export { describeAdapter, type AdapterReport, type AdapterChoice } from './device/adapter.ts';
+export { setMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from './device/tuning.ts';
+
+export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, eye, rand, randn, scalar } from './ops/creation.ts';
+export { neg, exp, log, sqrt, abs, relu, gelu, tanh, sigmoid, pow, square, reciprocal, sign } from './ops/unary.ts';
+export { add, sub, mul, div, maximum, minimum, equal, notEqual, greater, greaterEqual, less, lessEqual } from './ops/binary.ts';
+export { where } from './ops/where.ts';
+export { sum, mean, max, min, argmax, logsumexp, sumTo, type Axes } from './ops/reduce.ts';
+export { matmul, dense, type MatmulOptions, type Activation } from './ops/matmul.ts';
+export { softmax, logSoftmax } from './ops/softmax.ts';
+export { reshape, permute, transpose, slice, concat, expand, squeeze, unsqueeze, detach } from './ops/shape.ts';
+export { gather } from './ops/gather.ts';
+export { dropout, type DropoutOptions } from './ops/dropout.ts';

@@ -1,0 +1,125 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError } from '../errors.ts';
+import { broadcastShapes, broadcastStrides, numel, sameShape } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import { broadcastIndices } from './cpu.ts';
+import { scalar } from './creation.ts';
+import { defineOp, noGradient, run, type NoGradient } from './op.ts';
+import { sumTo } from './reduce.ts';
+import { neg } from './unary.ts';
+
+type BinaryVjp = (grad: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+
+/** One member of the binary family: its code in kernels/binary.wgsl, its float64 reference and its gradient. */
+interface BinarySpec {
+  code: number;
+  cpu: (a: number, b: number) => number;
+  vjp: BinaryVjp | NoGradient;
+}
+
+const mask = (c: boolean): number => (c ? 1 : 0);
+const compare = noGradient('comparisons are piecewise constant: their gradient is 0 almost everywhere');
+
+const BINARY = {
+  add: { code: 0, cpu: (a, b) => a + b, vjp: (g) => [g, g] },
+  sub: { code: 1, cpu: (a, b) => a - b, vjp: (g) => [g, neg(g)] },
+  mul: { code: 2, cpu: (a, b) => a * b, vjp: (g, a, b) => [mul(g, b), mul(g, a)] },
+  div: { code: 3, cpu: (a, b) => a / b, vjp: (g, _a, b, y) => [div(g, b), neg(div(mul(g, y), b))] },
+  // Ties send the gradient to the first operand, as PyTorch's maximum does for equal inputs... split is avoided.
+  maximum: {
+    code: 4,
+    cpu: Math.max,
+    vjp: (g, a, b) => {
+      const m = mul(g, greaterEqual(a, b));
+      return [m, sub(g, m)];
+    },
+  },
+  minimum: {
+    code: 5,
+    cpu: Math.min,
+    vjp: (g, a, b) => {
+      const m = mul(g, lessEqual(a, b));
+      return [m, sub(g, m)];
+    },
+  },
+  equal: { code: 6, cpu: (a, b) => mask(a === b), vjp: compare },
+  notEqual: { code: 7, cpu: (a, b) => mask(a !== b), vjp: compare },
+  greater: { code: 8, cpu: (a, b) => mask(a > b), vjp: compare },
+  greaterEqual: { code: 9, cpu: (a, b) => mask(a >= b), vjp: compare },
+  less: { code: 10, cpu: (a, b) => mask(a < b), vjp: compare },
+  lessEqual: { code: 11, cpu: (a, b) => mask(a <= b), vjp: compare },
+} satisfies Record<string, BinarySpec>;
+
+export type BinaryName = keyof typeof BINARY;
+
+const binaryOp = defineOp<{ fn: BinaryName }>({
+  name: 'binary',
+  infer([a, b], { fn }) {
+    if (a.dtype !== 'float32' || b.dtype !== 'float32') {
+      throw new DTypeError(`${fn}: expects float32 tensors, got ${a.dtype} and ${b.dtype}.`);
+    }
+    return { shape: broadcastShapes(fn, a.shape, b.shape), dtype: 'float32' };
+  },
+  cpu([a, b], { fn }, out) {
+    const f = BINARY[fn].cpu;
+    const n = numel(out.shape);
+    const res = new Float64Array(n);
+    if (sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape)) {
+      for (let i = 0; i < n; i++) res[i] = f(a.data[i], b.data[i]);
+      return res;
+    }
+    const [ia, ib] = broadcastIndices(out.shape, [a.shape, b.shape]);
+    for (let i = 0; i < n; i++) res[i] = f(a.data[ia[i]], b.data[ib[i]]);
+    return res;
+  },
+  webgpu(device, [a, b], { fn }, out) {
+    const n = numel(out.shape);
+    const same = sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape);
+    device.dispatch({
+      kernel: 'binary',
+      constants: { OP: BINARY[fn].code, SAME_SHAPE: same },
+      uniforms: new Uniforms()
+        .u32(n)
+        .u32(out.shape.length)
+        .vec8(out.shape, 1)
+        .vec8(broadcastStrides(a.shape, out.shape))
+        .vec8(broadcastStrides(b.shape, out.shape))
+        .done(),
+      read: [a.buffer, b.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n, 256),
+    });
+  },
+  vjp: (grad, { inputs: [a, b], attrs: { fn }, output }) => {
+    const rule = BINARY[fn].vjp;
+    if ('noGradient' in rule) return [null, null];
+    const [ga, gb] = rule(grad, a, b, output);
+    return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+  },
+});
+
+export type Operand = Tensor | number;
+
+function binary(fn: BinaryName, a: Operand, b: Operand): Tensor {
+  if (!(a instanceof Tensor) && !(b instanceof Tensor)) {
+    throw new TypeError(`${fn}: at least one operand must be a Tensor.`);
+  }
+  const ta = a instanceof Tensor ? a : scalar(a, b as Tensor);
+  const tb = b instanceof Tensor ? b : scalar(b, ta);
+  return run(binaryOp, [ta, tb], { fn });
+}
+
+export const add = (a: Operand, b: Operand): Tensor => binary('add', a, b);
+export const sub = (a: Operand, b: Operand): Tensor => binary('sub', a, b);
+export const mul = (a: Operand, b: Operand): Tensor => binary('mul', a, b);
+export const div = (a: Operand, b: Operand): Tensor => binary('div', a, b);
+export const maximum = (a: Operand, b: Operand): Tensor => binary('maximum', a, b);
+export const minimum = (a: Operand, b: Operand): Tensor => binary('minimum', a, b);
+/** Comparisons return a float32 mask of 0s and 1s. */
+export const equal = (a: Operand, b: Operand): Tensor => binary('equal', a, b);
+export const notEqual = (a: Operand, b: Operand): Tensor => binary('notEqual', a, b);
+export const greater = (a: Operand, b: Operand): Tensor => binary('greater', a, b);
+export const greaterEqual = (a: Operand, b: Operand): Tensor => binary('greaterEqual', a, b);
+export const less = (a: Operand, b: Operand): Tensor => binary('less', a, b);
+export const lessEqual = (a: Operand, b: Operand): Tensor => binary('lessEqual', a, b);

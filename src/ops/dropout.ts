@@ -1,0 +1,53 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError, WgradError } from '../errors.ts';
+import { dropoutUniform, nextSeed } from '../random.ts';
+import { numel } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { defineOp, run, type OpDef } from './op.ts';
+import { reshape } from './shape.ts';
+
+interface DropoutAttrs {
+  rate: number;
+  seed: number;
+}
+
+const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
+  name: 'dropout',
+  infer([x]) {
+    if (x.dtype !== 'float32') throw new DTypeError(`dropout: expects float32, got ${x.dtype}.`);
+    return { shape: x.shape, dtype: 'float32' };
+  },
+  cpu([x], { rate, seed }) {
+    const scale = 1 / (1 - rate);
+    const out = new Float64Array(x.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = dropoutUniform(seed, i) >= rate ? x.data[i] * scale : 0;
+    return out;
+  },
+  webgpu(device, [x], { rate, seed }, out) {
+    const n = numel(x.shape);
+    device.dispatch({
+      kernel: 'dropout',
+      uniforms: new Uniforms().u32(n).u32(seed).f32(rate).f32(1 / (1 - rate)).done(),
+      read: [x.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n, 256),
+    });
+  },
+  // Same seed, same mask: the gradient is dropout of g.
+  vjp: (g, { attrs }) => [run(dropoutOp, [g], attrs)],
+});
+
+export interface DropoutOptions {
+  /** Seed of the mask; without one the global generator (manualSeed) supplies it. */
+  seed?: number;
+  /** In eval mode (false) dropout is the identity. Default true. */
+  training?: boolean;
+}
+
+/** Zeroes each element with probability `rate` and scales the rest by 1/(1-rate) (inverted dropout). */
+export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): Tensor {
+  if (!(rate >= 0 && rate < 1)) throw new WgradError(`dropout: rate ${rate} must be in [0, 1).`);
+  if (options.training === false || rate === 0) return reshape(x, x.shape);
+  return run(dropoutOp, [x], { rate, seed: (options.seed ?? nextSeed()) >>> 0 });
+}

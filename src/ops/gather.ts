@@ -1,0 +1,113 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.ts';
+import { fmt, numel } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { defineOp, fromHost, noGradient, run } from './op.ts';
+import { reshape } from './shape.ts';
+
+/** Row groups of an index vector: for each distinct row, the positions that read it, in ascending order. */
+function segments(indices: Int32Array): { rows: Int32Array; seg: Int32Array; pos: Int32Array } {
+  const order = Array.from(indices.keys()).sort((p, q) => indices[p] - indices[q] || p - q);
+  const rows: number[] = [];
+  const seg: number[] = [];
+  order.forEach((p, s) => {
+    if (s === 0 || indices[p] !== indices[order[s - 1]]) {
+      rows.push(indices[p]);
+      seg.push(s);
+    }
+  });
+  seg.push(order.length);
+  return { rows: Int32Array.from(rows), seg: Int32Array.from(seg), pos: Int32Array.from(order) };
+}
+
+/** Sums rows of g [N, D] into a [V, D] table at `indices`: gather's gradient, deterministic by construction. */
+const scatterAddOp = defineOp<{ vocab: number }>({
+  name: 'scatterAdd',
+  infer([g], { vocab }) {
+    return { shape: [vocab, g.shape[g.rank - 1]], dtype: 'float32' };
+  },
+  cpu([g, rows, seg, pos], { vocab }) {
+    const d = g.shape[g.shape.length - 1];
+    const out = new Float64Array(vocab * d);
+    for (let u = 0; u < rows.data.length; u++) {
+      for (let s = seg.data[u]; s < seg.data[u + 1]; s++) {
+        for (let j = 0; j < d; j++) out[rows.data[u] * d + j] += g.data[pos.data[s] * d + j];
+      }
+    }
+    return out;
+  },
+  webgpu(device, [g, rows, seg, pos], { vocab }, out) {
+    const d = g.shape[g.shape.length - 1];
+    const u = rows.shape[0];
+    device.clear(out.buffer, vocab * d * 4);
+    device.dispatch({
+      kernel: 'scatter_add',
+      uniforms: new Uniforms().u32(u).u32(d).done(),
+      read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(u * d, 256),
+    });
+  },
+  vjp: noGradient('second derivatives of gather are not implemented'),
+});
+
+const gatherOp = defineOp<Record<string, never>>({
+  name: 'gather',
+  infer([table, idx]) {
+    if (idx.dtype !== 'int32') {
+      throw new DTypeError(`gather: indices must be int32, got ${idx.dtype}; create them with tensor(values, shape, { dtype: 'int32' }).`);
+    }
+    if (table.dtype !== 'float32' || table.rank !== 2) {
+      throw new ShapeError(`gather: the table must be a float32 matrix [rows, features], got ${table.dtype} ${fmt(table.shape)}.`);
+    }
+    return { shape: [...idx.shape, table.shape[1]], dtype: 'float32' };
+  },
+  cpu([table, idx]) {
+    const d = table.shape[1];
+    const out = new Float64Array(idx.data.length * d);
+    idx.data.forEach((row, n) => out.set(table.data.subarray(row * d, row * d + d), n * d));
+    return out;
+  },
+  webgpu(device, [table, idx], _attrs, out) {
+    const n = numel(idx.shape);
+    const d = table.shape[1];
+    device.dispatch({
+      kernel: 'gather',
+      uniforms: new Uniforms().u32(n).u32(d).u32(table.shape[0]).done(),
+      read: [table.buffer, idx.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n * d, 256),
+    });
+  },
+  vjp: (g, { inputs: [table, idx] }) => {
+    const host = idx.hostInts;
+    if (!host) {
+      throw new AutogradError('gather: the gradient needs the index values on the host; build the indices with tensor(), not on the GPU.');
+    }
+    const { rows, seg, pos } = segments(host);
+    const opts = { dtype: 'int32' as const, backend: g.backend };
+    const parts = [fromHost(rows, [rows.length], opts), fromHost(seg, [seg.length], opts), fromHost(pos, [pos.length], opts)];
+    const d = table.shape[1];
+    const grad = run(scatterAddOp, [g.rank === 2 ? g : reshape(g, [-1, d]), ...parts], { vocab: table.shape[0] });
+    for (const p of parts) p.dispose();
+    return [grad, null];
+  },
+});
+
+/**
+ * Rows of `table` [V, D] at int32 `indices` (any shape) → [...indices.shape, D]: an embedding lookup.
+ * Indices are checked on the host; the gradient scatter-adds into the table in a fixed order.
+ */
+export function gather(table: Tensor, indices: Tensor): Tensor {
+  const host = indices.hostInts;
+  if (host) {
+    const v = table.shape[0];
+    for (let i = 0; i < host.length; i++) {
+      if (host[i] < 0 || host[i] >= v) {
+        throw new IndexError(`gather: index ${host[i]} at position ${i} is out of range for a table of ${v} rows ${fmt(table.shape)}; valid indices are 0..${v - 1}.`);
+      }
+    }
+  }
+  return run(gatherOp, [table, indices], {});
+}

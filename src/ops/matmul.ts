@@ -1,0 +1,220 @@
+import type { GpuDevice } from '../device/device.ts';
+import { matmulVariant } from '../device/tuning.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError, ShapeError } from '../errors.ts';
+import { isGradEnabled } from '../grad-mode.ts';
+import { broadcastShapes, broadcastStrides, fmt, numel, stridesOf, type Shape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { mul } from './binary.ts';
+import { broadcastIndices, erf } from './cpu.ts';
+import { defineOp, run, type CpuInput } from './op.ts';
+import { sum, sumTo } from './reduce.ts';
+import { reshape } from './shape.ts';
+import { gpuCopy } from './strided.ts';
+import { gelu, step } from './unary.ts';
+
+export interface MatmulOptions {
+  /** Read a's last two axes transposed, without a copy. */
+  transposeA?: boolean;
+  /** Read b's last two axes transposed, without a copy. */
+  transposeB?: boolean;
+}
+
+interface MatmulAttrs {
+  transA: boolean;
+  transB: boolean;
+}
+
+interface Dims {
+  m: number;
+  n: number;
+  k: number;
+  batch: number[];
+}
+
+function matmulDims(a: Shape, b: Shape, { transA, transB }: MatmulAttrs, op = 'matmul'): Dims {
+  if (a.length < 2 || b.length < 2) {
+    throw new ShapeError(
+      `${op}: needs tensors of rank >= 2, got ${fmt(a)} and ${fmt(b)}; reshape a vector v to [1, n] or [n, 1].`,
+    );
+  }
+  const [m, ka] = transA ? [a[a.length - 1], a[a.length - 2]] : [a[a.length - 2], a[a.length - 1]];
+  const [kb, n] = transB ? [b[b.length - 1], b[b.length - 2]] : [b[b.length - 2], b[b.length - 1]];
+  if (ka !== kb) {
+    throw new ShapeError(
+      `${op}: inner dimensions differ: a ${fmt(a)}${transA ? ' (transposed)' : ''} has K=${ka} but ` +
+        `b ${fmt(b)}${transB ? ' (transposed)' : ''} has K=${kb}. For x·W, x's last axis must equal W's first.`,
+    );
+  }
+  const batch = broadcastShapes(op, a.slice(0, -2), b.slice(0, -2));
+  return { m, n, k: ka, batch };
+}
+
+/** float64 reference for one batched matmul with optional bias and activation. */
+function cpuMatmul(a: CpuInput, b: CpuInput, bias: CpuInput | null, attrs: MatmulAttrs, act: Activation): Float64Array {
+  const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
+  const [ia, ib] = broadcastIndices(batch, [a.shape.slice(0, -2), b.shape.slice(0, -2)]);
+  const nb = numel(batch);
+  const out = new Float64Array(nb * m * n);
+  const at = (i: number, kk: number) => (attrs.transA ? kk * m + i : i * k + kk);
+  const bt = (kk: number, j: number) => (attrs.transB ? j * k + kk : kk * n + j);
+  for (let z = 0; z < nb; z++) {
+    const ao = ia[z] * m * k;
+    const bo = ib[z] * k * n;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let acc = 0;
+        for (let kk = 0; kk < k; kk++) acc += a.data[ao + at(i, kk)] * b.data[bo + bt(kk, j)];
+        if (bias) acc += bias.data[j];
+        if (act === 'relu') acc = Math.max(acc, 0);
+        else if (act === 'gelu') acc = 0.5 * acc * (1 + erf(acc * Math.SQRT1_2));
+        out[(z * m + i) * n + j] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+/** Batch step of an operand: whole-batch, broadcast (0), or null when it must be expanded first. */
+function batchStep(own: Shape, batch: Shape, matrix: number): number | null {
+  const count = numel(own);
+  if (count === numel(batch) && broadcastStrides(own, batch).every((s, i) => s !== 0 || batch[i] === 1)) return matrix;
+  if (count === 1) return 0;
+  return null;
+}
+
+const ACT_CODE = { none: 0, relu: 1, gelu: 2 } as const;
+export type Activation = keyof typeof ACT_CODE;
+
+function gpuMatmul(
+  device: GpuDevice,
+  a: { buffer: GPUBuffer; shape: Shape },
+  b: { buffer: GPUBuffer; shape: Shape },
+  bias: GPUBuffer | null,
+  out: GPUBuffer,
+  attrs: MatmulAttrs,
+  act: Activation,
+): void {
+  const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
+  const nb = numel(batch);
+  if (nb * m * n === 0) return;
+  if (k === 0) {
+    device.clear(out, nb * m * n * 4);
+    return;
+  }
+  const temps: GPUBuffer[] = [];
+  // Operands whose batch axes broadcast partially (e.g. [2,1]x[1,3]) are expanded to the full batch first.
+  const operand = (buffer: GPUBuffer, shape: Shape): [GPUBuffer, number] => {
+    const matrix = shape[shape.length - 2] * shape[shape.length - 1];
+    const own = shape.slice(0, -2);
+    const stepSize = batchStep(own, batch, matrix);
+    if (stepSize !== null) return [buffer, stepSize];
+    const full = [...batch, ...shape.slice(-2)];
+    const tmp = device.alloc(numel(full) * 4);
+    temps.push(tmp);
+    gpuCopy(device, buffer, tmp, full, { offset: 0, strides: broadcastStrides(shape, full) }, { offset: 0, strides: stridesOf(full) });
+    return [tmp, matrix];
+  };
+  const [aBuf, aStep] = operand(a.buffer, a.shape);
+  const [bBuf, bStep] = operand(b.buffer, b.shape);
+  const variant = matmulVariant(device.report);
+  const constants = { TRANS_A: attrs.transA, TRANS_B: attrs.transB, HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
+  const uniforms = new Uniforms().u32(m).u32(n).u32(k).u32(aStep).u32(bStep).u32(m * n).done();
+  // A bias binding must exist even when unused; `a` stands in (HAS_BIAS=false never reads it).
+  const read = [aBuf, bBuf, bias ?? aBuf];
+  if (variant === 'tiled') {
+    device.dispatch({ kernel: 'matmul_tiled', constants, uniforms, read, write: [out], workgroups: [Math.ceil(n / 64), Math.ceil(m / 64), nb] });
+  } else {
+    const wgX = 8;
+    device.dispatch({
+      kernel: 'matmul_regblock',
+      constants: { ...constants, WG_X: wgX, WG_Y: 1 },
+      uniforms,
+      read,
+      write: [out],
+      workgroups: [Math.ceil(n / 16 / wgX), Math.ceil(m / 16), nb],
+    });
+  }
+  for (const t of temps) device.free(t);
+}
+
+function checkFloat(op: string, ts: readonly Tensor[]): void {
+  for (const t of ts) if (t.dtype !== 'float32') throw new DTypeError(`${op}: expects float32 tensors, got ${t.dtype} ${fmt(t.shape)}.`);
+}
+
+const matmulOp = defineOp<MatmulAttrs>({
+  name: 'matmul',
+  infer([a, b], attrs) {
+    checkFloat('matmul', [a, b]);
+    const { m, n, batch } = matmulDims(a.shape, b.shape, attrs);
+    return { shape: [...batch, m, n], dtype: 'float32' };
+  },
+  cpu: ([a, b], attrs) => cpuMatmul(a, b, null, attrs, 'none'),
+  webgpu(device, [a, b], attrs, out) {
+    gpuMatmul(device, a, b, null, out.buffer, attrs, 'none');
+  },
+  vjp: (g, { inputs: [a, b], attrs: { transA, transB } }) => {
+    // Each case reads the operands transposed in place rather than materialising a transpose.
+    const ga = transA ? matmul(b, g, { transposeA: transB, transposeB: true }) : matmul(g, b, { transposeB: !transB });
+    const gb = transB ? matmul(g, a, { transposeA: true, transposeB: transA }) : matmul(a, g, { transposeA: !transA });
+    return [sumTo(ga, a.shape), sumTo(gb, b.shape)];
+  },
+});
+
+/**
+ * Matrix product over the last two axes, batched with broadcasting over the leading ones. `transposeA`/`transposeB`
+ * read an operand's last two axes transposed, with no copy.
+ */
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+  return run(matmulOp, [a, b], { transA: options.transposeA ?? false, transB: options.transposeB ?? false });
+}
+
+const denseOp = defineOp<{ act: Activation }>({
+  name: 'dense',
+  infer(inputs, { act }) {
+    const [x, w, b] = inputs;
+    checkFloat('dense', inputs);
+    if (w.rank !== 2 || x.rank < 1 || x.shape[x.rank - 1] !== w.shape[0]) {
+      throw new ShapeError(
+        `dense: input ${fmt(x.shape)} does not fit kernel ${fmt(w.shape)}; the kernel must be [inFeatures, units] with inFeatures = ${x.shape[x.rank - 1]}.`,
+      );
+    }
+    if (b && (b.rank !== 1 || b.shape[0] !== w.shape[1])) {
+      throw new ShapeError(`dense: bias ${fmt(b.shape)} must be [${w.shape[1]}] to match kernel ${fmt(w.shape)}.`);
+    }
+    if (!(act in ACT_CODE)) throw new ShapeError(`dense: unknown activation '${act}'; use none, relu or gelu.`);
+    return { shape: [...x.shape.slice(0, -1), w.shape[1]], dtype: 'float32' };
+  },
+  cpu([x, w, b], { act }) {
+    const x2 = { ...x, shape: [numel(x.shape.slice(0, -1)), x.shape[x.shape.length - 1]] };
+    return cpuMatmul(x2, w, b ?? null, { transA: false, transB: false }, act);
+  },
+  webgpu(device, [x, w, b], { act }, out) {
+    const x2 = { buffer: x.buffer, shape: [numel(x.shape.slice(0, -1)), x.shape[x.shape.length - 1]] };
+    gpuMatmul(device, x2, w, b?.buffer ?? null, out.buffer, { transA: false, transB: false }, act);
+  },
+  vjp: (g, { inputs: [x, w, b], attrs: { act }, output }) => {
+    if (act === 'gelu') throw new Error('dense: the gelu epilogue is differentiated through gelu(), see dense()');
+    const gz = act === 'relu' ? mul(g, step(output)) : g;
+    const k = w.shape[0];
+    const units = w.shape[1];
+    const g2 = reshape(gz, [-1, units]);
+    const x2 = reshape(x, [-1, k]);
+    const gx = reshape(matmul(g2, w, { transposeB: true }), x.shape);
+    const gw = matmul(x2, g2, { transposeA: true });
+    return b ? [gx, gw, sum(g2, 0)] : [gx, gw];
+  },
+});
+
+/**
+ * x·W + b with an optional activation, in one kernel dispatch (the Dense layer's forward). x is [..., inFeatures],
+ * W [inFeatures, units], b [units]. When a gradient is needed through GELU, the pre-activation is kept by running
+ * the GELU as its own op, since its derivative needs it.
+ */
+export function dense(x: Tensor, w: Tensor, b?: Tensor | null, activation: Activation = 'none'): Tensor {
+  const inputs = b ? [x, w, b] : [x, w];
+  if (activation === 'gelu' && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+    return gelu(run(denseOp, inputs, { act: 'none' }));
+  }
+  return run(denseOp, inputs, { act: activation });
+}

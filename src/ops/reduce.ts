@@ -1,0 +1,205 @@
+import type { GpuDevice } from '../device/device.ts';
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError } from '../errors.ts';
+import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { div, equal, mul, sub, add } from './binary.ts';
+import { defineOp, noGradient, run } from './op.ts';
+import { detach, expand, reshape } from './shape.ts';
+import { gpuCopy } from './strided.ts';
+import { exp, log } from './unary.ts';
+import { where } from './where.ts';
+
+export type ReduceKind = 'sum' | 'max' | 'min';
+const KIND_CODE: Record<ReduceKind, number> = { sum: 0, max: 1, min: 2 };
+const IDENTITY: Record<ReduceKind, number> = { sum: 0, max: -Infinity, min: Infinity };
+
+interface ReduceAttrs {
+  kind: ReduceKind;
+  axes: number[];
+  keepdims: boolean;
+  /** Multiplies the result: 1/count turns sum into mean in the same pass. */
+  scale: number;
+}
+
+function reducedShape(shape: Shape, axes: number[], keepdims: boolean): number[] {
+  return keepdims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
+}
+
+/** Views a reduction as [outer, R, inner] when its axes are adjacent; otherwise null (they need a permute first). */
+function asBlock(shape: Shape, axes: number[]): [number, number, number] | null {
+  if (axes.length === 0) return [numel(shape), 1, 1];
+  const lo = axes[0];
+  const hi = axes[axes.length - 1];
+  if (hi - lo + 1 !== axes.length) return null;
+  return [numel(shape.slice(0, lo)), numel(shape.slice(lo, hi + 1)), numel(shape.slice(hi + 1))];
+}
+
+// Below this many outputs a long reduction is split in chunks, so that more invocations share the work.
+const SPLIT_OUTPUTS = 4096;
+const CHUNK = 256;
+
+function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind: ReduceKind, outer: number, r: number, inner: number, scale: number): void {
+  let input = src;
+  let rows = r;
+  const temps: GPUBuffer[] = [];
+  while (outer * inner < SPLIT_OUTPUTS && rows > CHUNK) {
+    const chunks = Math.ceil(rows / CHUNK);
+    const partial = device.alloc(outer * chunks * inner * 4);
+    temps.push(partial);
+    device.dispatch({
+      kernel: 'reduce',
+      constants: { OP: KIND_CODE[kind] },
+      uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(CHUNK).u32(chunks).f32(1).done(),
+      read: [input],
+      write: [partial],
+      workgroups: grid1d(outer * chunks * inner, 256),
+    });
+    input = partial;
+    rows = chunks;
+  }
+  device.dispatch({
+    kernel: 'reduce',
+    constants: { OP: KIND_CODE[kind] },
+    uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(Math.max(rows, 1)).u32(1).f32(scale).done(),
+    read: [input],
+    write: [dst],
+    workgroups: grid1d(outer * inner, 256),
+  });
+  // Safe to pool now: later dispatches that reuse them are ordered after these reads.
+  for (const t of temps) device.free(t);
+}
+
+const reduceOp = defineOp<ReduceAttrs>({
+  name: 'reduce',
+  infer([x], { kind, axes, keepdims }) {
+    if (x.dtype !== 'float32') throw new DTypeError(`${kind}: expects a float32 tensor, got ${x.dtype}.`);
+    return { shape: reducedShape(x.shape, axes, keepdims), dtype: 'float32' };
+  },
+  cpu([x], { kind, axes, scale }) {
+    const outShape = reducedShape(x.shape, axes, true);
+    const outStrides = stridesOf(outShape).map((s, i) => (axes.includes(i) ? 0 : s));
+    const res = new Float64Array(numel(outShape)).fill(IDENTITY[kind]);
+    const idx = new Array<number>(x.shape.length).fill(0);
+    let o = 0;
+    for (let i = 0; i < x.data.length; i++) {
+      const v = x.data[i];
+      if (kind === 'sum') res[o] += v;
+      else if (kind === 'max') res[o] = Math.max(res[o], v);
+      else res[o] = Math.min(res[o], v);
+      for (let d = x.shape.length - 1; d >= 0; d--) {
+        idx[d]++;
+        o += outStrides[d];
+        if (idx[d] < x.shape[d]) break;
+        o -= outStrides[d] * idx[d];
+        idx[d] = 0;
+      }
+    }
+    for (let i = 0; i < res.length; i++) res[i] *= scale;
+    return res;
+  },
+  webgpu(device, [x], { kind, axes, scale }, out) {
+    if (numel(out.shape) === 0) return;
+    const block = asBlock(x.shape, axes);
+    if (block) {
+      dispatchReduce(device, x.buffer, out.buffer, kind, ...block, scale);
+      return;
+    }
+    // Non-adjacent axes: move the reduced axes last with one strided copy, then reduce rows.
+    const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+    const perm = [...kept, ...axes];
+    const strides = stridesOf(x.shape);
+    const permShape = perm.map((p) => x.shape[p]);
+    const tmp = device.alloc(numel(x.shape) * 4);
+    gpuCopy(device, x.buffer, tmp, permShape, { offset: 0, strides: perm.map((p) => strides[p]) }, { offset: 0, strides: stridesOf(permShape) });
+    dispatchReduce(device, tmp, out.buffer, kind, numel(kept.map((k) => x.shape[k])), numel(axes.map((a) => x.shape[a])), 1, scale);
+    device.free(tmp);
+  },
+  vjp: (g, { inputs: [x], attrs: { kind, axes, scale }, output }) => {
+    const keptShape = reducedShape(x.shape, axes, true);
+    const gk = expand(reshape(g, keptShape), x.shape);
+    if (kind === 'sum') return [scale === 1 ? gk : mul(gk, scale)];
+    // max/min: the gradient is shared evenly between the tied extreme values.
+    const hit = equal(x, reshape(detach(output), keptShape));
+    const count = sum(hit, axes, true);
+    return [div(mul(gk, hit), count)];
+  },
+});
+
+export type Axes = number | readonly number[];
+
+function reduce(kind: ReduceKind, x: Tensor, axes: Axes | undefined, keepdims: boolean, mean = false): Tensor {
+  const list = normAxes(kind, axes, x.rank);
+  const count = numel(list.map((a) => x.shape[a]));
+  return run(reduceOp, [x], { kind, axes: list, keepdims, scale: mean ? 1 / count : 1 });
+}
+
+/** Sum over `axes` (all when omitted). */
+export const sum = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduce('sum', x, axes, keepdims);
+/** Mean over `axes` (all when omitted). */
+export const mean = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduce('sum', x, axes, keepdims, true);
+export const max = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduce('max', x, axes, keepdims);
+export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduce('min', x, axes, keepdims);
+
+const argmaxOp = defineOp<{ axis: number; keepdims: boolean }>({
+  name: 'argmax',
+  infer([x], { axis, keepdims }) {
+    if (x.dtype !== 'float32') throw new DTypeError(`argmax: expects a float32 tensor, got ${x.dtype}.`);
+    return { shape: reducedShape(x.shape, [axis], keepdims), dtype: 'int32' };
+  },
+  cpu([x], { axis }) {
+    const [outer, r, inner] = asBlock(x.shape, [axis])!;
+    const res = new Int32Array(outer * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        let best = -Infinity;
+        let arg = 0;
+        for (let k = 0; k < r; k++) {
+          const v = x.data[(o * r + k) * inner + j];
+          if (v > best) [best, arg] = [v, k];
+        }
+        res[o * inner + j] = arg;
+      }
+    }
+    return res;
+  },
+  webgpu(device, [x], { axis }, out) {
+    const [outer, r, inner] = asBlock(x.shape, [axis])!;
+    device.dispatch({
+      kernel: 'argmax',
+      uniforms: new Uniforms().u32(outer).u32(r).u32(inner).done(),
+      read: [x.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(outer * inner, 256),
+    });
+  },
+  vjp: noGradient('argmax returns integer indices'),
+});
+
+/** Index of the largest value along one axis (first on ties), as int32. */
+export function argmax(x: Tensor, axis = -1, keepdims = false): Tensor {
+  return run(argmaxOp, [x], { axis: normAxis('argmax', axis, x.rank), keepdims });
+}
+
+/** log(sum(exp(x))) over `axes`, shifted by the max so that large logits neither overflow nor lose precision. */
+export function logsumexp(x: Tensor, axes?: Axes, keepdims = false): Tensor {
+  const list = normAxes('logsumexp', axes, x.rank);
+  const peak = detach(max(x, list, true));
+  // A slice that is all -inf has max -inf; shifting by 0 there keeps the result -inf instead of NaN.
+  const shift = where(equal(peak, -Infinity), 0, peak);
+  const out = add(log(sum(exp(sub(x, shift)), list, true)), shift);
+  return keepdims ? out : reshape(out, reducedShape(x.shape, list, false));
+}
+
+/** Sums a broadcast result back to `shape`: the gradient rule for every broadcasting op. */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.rank - shape.length;
+  if (lead < 0) throw new Error(`sumTo: ${fmt(g.shape)} has lower rank than ${fmt(shape)}`);
+  const axes: number[] = [];
+  for (let i = 0; i < g.rank; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return reshape(sum(g, axes, true), shape);
+}

@@ -1,0 +1,100 @@
+import type { GpuDevice } from '../device/device.ts';
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError } from '../errors.ts';
+import { normAxis, numel, type Shape } from '../shape.ts';
+import type { Tensor } from '../tensor.ts';
+import { defineOp, noGradient, run } from './op.ts';
+import { transpose } from './shape.ts';
+
+const rowsCols = (shape: Shape): [number, number] => {
+  const cols = shape[shape.length - 1] ?? 1;
+  return [cols === 0 ? 0 : numel(shape) / cols, cols];
+};
+
+// Small rows leave most of a wide workgroup idle; 32 lanes cover the attention rows (T <= a few hundred) well.
+const workgroupFor = (cols: number): number => (cols <= 64 ? 32 : cols <= 512 ? 64 : 256);
+
+function rowGrid(rows: number): [number, number] {
+  return grid1d(rows, 1);
+}
+
+function dispatchRows(device: GpuDevice, kernel: string, log: boolean, read: GPUBuffer[], out: GPUBuffer, shape: Shape): void {
+  const [rows, cols] = rowsCols(shape);
+  if (rows * cols === 0) return;
+  device.dispatch({
+    kernel,
+    constants: { WG: workgroupFor(cols), LOG: log },
+    uniforms: new Uniforms().u32(rows).u32(cols).done(),
+    read,
+    write: [out],
+    workgroups: rowGrid(rows),
+  });
+}
+
+/** Softmax (or log-softmax) over the last axis, max-shifted; a row of all -inf gives zeros (softmax). */
+function cpuSoftmax(x: Float64Array | Int32Array, shape: Shape, log: boolean): Float64Array {
+  const [rows, cols] = rowsCols(shape);
+  const out = new Float64Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let c = 0; c < cols; c++) m = Math.max(m, x[r * cols + c]);
+    const shift = m === -Infinity ? 0 : m;
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += Math.exp(x[r * cols + c] - shift);
+    for (let c = 0; c < cols; c++) {
+      const v = x[r * cols + c] - shift;
+      out[r * cols + c] = log ? v - Math.log(s) : m === -Infinity ? 0 : Math.exp(v) / s;
+    }
+  }
+  return out;
+}
+
+const softmaxGradOp = defineOp<{ log: boolean }>({
+  name: 'softmaxGrad',
+  infer([y]) {
+    return { shape: y.shape, dtype: 'float32' };
+  },
+  cpu([y, g], { log }) {
+    const [rows, cols] = rowsCols(y.shape);
+    const out = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
+      let total = 0;
+      for (let c = 0; c < cols; c++) total += log ? g.data[r * cols + c] : g.data[r * cols + c] * y.data[r * cols + c];
+      for (let c = 0; c < cols; c++) {
+        const i = r * cols + c;
+        out[i] = log ? g.data[i] - Math.exp(y.data[i]) * total : y.data[i] * (g.data[i] - total);
+      }
+    }
+    return out;
+  },
+  webgpu(device, [y, g], { log }, out) {
+    dispatchRows(device, 'softmax_backward', log, [y.buffer, g.buffer], out.buffer, y.shape);
+  },
+  vjp: noGradient('second derivatives of softmax are not implemented'),
+});
+
+const softmaxOp = defineOp<{ log: boolean }>({
+  name: 'softmax',
+  infer([x], { log }) {
+    if (x.dtype !== 'float32') throw new DTypeError(`${log ? 'logSoftmax' : 'softmax'}: expects float32, got ${x.dtype}.`);
+    return { shape: x.shape, dtype: 'float32' };
+  },
+  cpu: ([x], { log }) => cpuSoftmax(x.data, x.shape, log),
+  webgpu(device, [x], { log }, out) {
+    dispatchRows(device, 'softmax', log, [x.buffer], out.buffer, x.shape);
+  },
+  vjp: (g, { attrs: { log }, output }) => [run(softmaxGradOp, [output, g], { log })],
+});
+
+function alongAxis(x: Tensor, axis: number, log: boolean): Tensor {
+  const a = normAxis(log ? 'logSoftmax' : 'softmax', axis, Math.max(x.rank, 1));
+  if (x.rank === 0 || a === x.rank - 1) return run(softmaxOp, [x], { log });
+  // The kernels work on the last axis; other axes travel there and back with two permutes.
+  return transpose(run(softmaxOp, [transpose(x, a, -1)], { log }), a, -1);
+}
+
+/** exp(x - max) / sum(exp(x - max)) along `axis` (default last); one workgroup per row. */
+export const softmax = (x: Tensor, axis = -1): Tensor => alongAxis(x, axis, false);
+/** x - max - log(sum(exp(x - max))) along `axis` (default last). */
+export const logSoftmax = (x: Tensor, axis = -1): Tensor => alongAxis(x, axis, true);

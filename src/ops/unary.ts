@@ -1,0 +1,105 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError } from '../errors.ts';
+import type { Tensor } from '../tensor.ts';
+import { numel } from '../shape.ts';
+import { div, mul, sub } from './binary.ts';
+import { erf } from './cpu.ts';
+import { defineOp, noGradient, run, type NoGradient } from './op.ts';
+
+type UnaryVjp = (grad: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
+
+/** One member of the unary family: its code in kernels/unary.wgsl, its float64 reference and its gradient. */
+interface UnarySpec {
+  code: number;
+  cpu: (x: number, alpha: number) => number;
+  vjp: UnaryVjp | NoGradient;
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+const gelu64 = (x: number): number => 0.5 * x * (1 + erf(x * SQRT1_2));
+const geluGrad64 = (x: number): number => 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
+
+function pow64(x: number, e: number): number {
+  return e === 0 ? 1 : Math.pow(x, e);
+}
+
+const UNARY = {
+  neg: { code: 0, cpu: (x) => -x, vjp: (g) => neg(g) },
+  exp: { code: 1, cpu: Math.exp, vjp: (g, _x, y) => mul(g, y) },
+  log: { code: 2, cpu: Math.log, vjp: (g, x) => div(g, x) },
+  sqrt: { code: 3, cpu: Math.sqrt, vjp: (g, _x, y) => div(mul(g, 0.5), y) },
+  abs: { code: 4, cpu: Math.abs, vjp: (g, x) => mul(g, sign(x)) },
+  relu: { code: 5, cpu: (x) => Math.max(x, 0), vjp: (g, x) => mul(g, step(x)) },
+  gelu: { code: 6, cpu: gelu64, vjp: (g, x) => mul(g, geluGrad(x)) },
+  tanh: { code: 7, cpu: Math.tanh, vjp: (g, _x, y) => mul(g, sub(1, square(y))) },
+  sigmoid: { code: 8, cpu: (x) => 1 / (1 + Math.exp(-x)), vjp: (g, _x, y) => mul(g, mul(y, sub(1, y))) },
+  pow: { code: 9, cpu: pow64, vjp: (g, x, _y, e) => mul(g, mul(pow(x, e - 1), e)) },
+  step: { code: 10, cpu: (x) => (x > 0 ? 1 : 0), vjp: noGradient('step is piecewise constant: its gradient is 0 almost everywhere') },
+  geluGrad: { code: 11, cpu: geluGrad64, vjp: noGradient('second derivatives of gelu are not implemented') },
+  square: { code: 12, cpu: (x) => x * x, vjp: (g, x) => mul(g, mul(x, 2)) },
+  reciprocal: { code: 13, cpu: (x) => 1 / x, vjp: (g, _x, y) => neg(mul(g, square(y))) },
+  sign: { code: 14, cpu: Math.sign, vjp: noGradient('sign is piecewise constant: its gradient is 0 almost everywhere') },
+} satisfies Record<string, UnarySpec>;
+
+export type UnaryName = keyof typeof UNARY;
+
+interface UnaryAttrs {
+  fn: UnaryName;
+  alpha: number;
+}
+
+const unaryOp = defineOp<UnaryAttrs>({
+  name: 'unary',
+  infer([x], { fn }) {
+    if (x.dtype !== 'float32') throw new DTypeError(`${fn}: expects a float32 tensor, got ${x.dtype}.`);
+    return { shape: x.shape, dtype: 'float32' };
+  },
+  cpu([x], { fn, alpha }) {
+    const f = UNARY[fn].cpu;
+    const out = new Float64Array(x.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = f(x.data[i], alpha);
+    return out;
+  },
+  webgpu(device, [x], { fn, alpha }, out) {
+    const n = numel(out.shape);
+    device.dispatch({
+      kernel: 'unary',
+      constants: { OP: UNARY[fn].code },
+      uniforms: new Uniforms().u32(n).f32(alpha).done(),
+      read: [x.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n, 256),
+    });
+  },
+  vjp: (grad, { inputs: [x], attrs: { fn, alpha }, output }) => {
+    const rule = UNARY[fn].vjp;
+    if ('noGradient' in rule) return [null];
+    return [rule(grad, x, output, alpha)];
+  },
+});
+
+const unary = (fn: UnaryName, x: Tensor, alpha = 0): Tensor => run(unaryOp, [x], { fn, alpha });
+
+export const neg = (x: Tensor): Tensor => unary('neg', x);
+export const exp = (x: Tensor): Tensor => unary('exp', x);
+export const log = (x: Tensor): Tensor => unary('log', x);
+export const sqrt = (x: Tensor): Tensor => unary('sqrt', x);
+export const abs = (x: Tensor): Tensor => unary('abs', x);
+export const relu = (x: Tensor): Tensor => unary('relu', x);
+/** GELU in its exact erf form (Keras `approximate=False`, PyTorch's default). */
+export const gelu = (x: Tensor): Tensor => unary('gelu', x);
+export const tanh = (x: Tensor): Tensor => unary('tanh', x);
+export const sigmoid = (x: Tensor): Tensor => unary('sigmoid', x);
+/** x ** exponent for a scalar exponent; negative bases are defined for integer exponents. */
+export const pow = (x: Tensor, exponent: number): Tensor => unary('pow', x, exponent);
+export const square = (x: Tensor): Tensor => unary('square', x);
+export const reciprocal = (x: Tensor): Tensor => unary('reciprocal', x);
+export const sign = (x: Tensor): Tensor => unary('sign', x);
+/** 1 where x > 0, else 0 (ReLU's derivative). */
+export const step = (x: Tensor): Tensor => unary('step', x);
+/** GELU's derivative, used by its backward rule. */
+export const geluGrad = (x: Tensor): Tensor => unary('geluGrad', x);
+

@@ -1,0 +1,55 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { DTypeError } from '../errors.ts';
+import { broadcastShapes, broadcastStrides, numel } from '../shape.ts';
+import { Tensor } from '../tensor.ts';
+import type { Operand } from './binary.ts';
+import { broadcastIndices } from './cpu.ts';
+import { scalar, zerosLike } from './creation.ts';
+import { defineOp, run } from './op.ts';
+import { sumTo } from './reduce.ts';
+
+const whereOp = defineOp<Record<string, never>>({
+  name: 'where',
+  infer([c, a, b]) {
+    for (const t of [c, a, b]) {
+      if (t.dtype !== 'float32') throw new DTypeError(`where: expects float32 operands (a 0/1 mask as condition), got ${t.dtype}.`);
+    }
+    return { shape: broadcastShapes('where', c.shape, a.shape, b.shape), dtype: 'float32' };
+  },
+  cpu([c, a, b], _attrs, out) {
+    const n = numel(out.shape);
+    const [ic, ia, ib] = broadcastIndices(out.shape, [c.shape, a.shape, b.shape]);
+    const res = new Float64Array(n);
+    for (let i = 0; i < n; i++) res[i] = c.data[ic[i]] !== 0 ? a.data[ia[i]] : b.data[ib[i]];
+    return res;
+  },
+  webgpu(device, [c, a, b], _attrs, out) {
+    const n = numel(out.shape);
+    device.dispatch({
+      kernel: 'where',
+      uniforms: new Uniforms()
+        .u32(n)
+        .u32(out.shape.length)
+        .vec8(out.shape, 1)
+        .vec8(broadcastStrides(c.shape, out.shape))
+        .vec8(broadcastStrides(a.shape, out.shape))
+        .vec8(broadcastStrides(b.shape, out.shape))
+        .done(),
+      read: [c.buffer, a.buffer, b.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n, 256),
+    });
+  },
+  vjp: (grad, { inputs: [c, a, b] }) => {
+    const zero = zerosLike(grad);
+    return [null, sumTo(where(c, grad, zero), a.shape), sumTo(where(c, zero, grad), b.shape)];
+  },
+});
+
+/** Picks a where cond is non-zero, else b, with broadcasting over all three. */
+export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
+  const ta = a instanceof Tensor ? a : scalar(a, cond);
+  const tb = b instanceof Tensor ? b : scalar(b, cond);
+  return run(whereOp, [cond, ta, tb], {});
+}
