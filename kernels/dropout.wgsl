@@ -20,9 +20,9 @@ fn lowbias32(v: u32) -> u32 {
 }
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = (wid.y * 65535u + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let h = lowbias32(lowbias32(p.seed) ^ i);
   let u = f32(h >> 8u) * (1.0 / 16777216.0);

@@ -10,9 +10,9 @@ struct Params { n: u32, d: u32, v: u32 }
 override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = (wid.y * 65535u + wid.x) * WG + lid;
   if (i >= p.n * p.d) { return; }
   let row = min(u32(max(idx[i / p.d], 0)), p.v - 1u);
   out[i] = table[row * p.d + i % p.d];

@@ -18,9 +18,9 @@ struct Params {
 override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * WG + lid;
+  let i = (wid.y * 65535u + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   var rem = i;
   var ic = 0u;

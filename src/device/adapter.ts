@@ -20,6 +20,10 @@ export interface FoundAdapter {
   report: AdapterReport;
 }
 
+// Dawn instances must outlive every object made from them, and collecting a failed one has aborted the process
+// (a futex error inside Dawn's GL backend). They are few and small, so they are never released.
+const instances: GPU[] = [];
+
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
 
 interface Attempt {
@@ -53,6 +57,7 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
     let adapter: GPUAdapter | null = null;
     try {
       const gpu = create(attempt.flags);
+      instances.push(gpu);
       adapter = await gpu.requestAdapter(
         attempt.featureLevel === 'compatibility' ? { featureLevel: 'compatibility' } : undefined,
       );

@@ -34,6 +34,10 @@ export class GpuDevice {
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, { bind: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
+  // Bind groups keyed by layout and buffer identities: pooled buffers recur step after step, so most hit.
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private uniformArena: Uint8Array;
@@ -151,7 +155,8 @@ export class GpuDevice {
     let entry = this.layouts.get(key);
     if (entry) return entry;
     const entries: GPUBindGroupLayoutEntry[] = [
-      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+      // A dynamic offset picks the dispatch's slot in the uniform arena, so bind groups need not differ by slot.
+      { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_SLOT } },
     ];
     for (let i = 0; i < nRead + nWrite; i++) {
       entries.push({
@@ -164,6 +169,25 @@ export class GpuDevice {
     entry = { bind, pipeline: this.device.createPipelineLayout({ bindGroupLayouts: [bind] }) };
     this.layouts.set(key, entry);
     return entry;
+  }
+
+  private bufferId(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
+  }
+
+  private bindGroup(read: GPUBuffer[], write: GPUBuffer[]): GPUBindGroup {
+    const buffers = [...read, ...write];
+    const key = `${read.length}|${buffers.map((b) => this.bufferId(b)).join(',')}`;
+    let group = this.bindGroups.get(key);
+    if (group) return group;
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: 0, size: UNIFORM_SLOT } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    group = this.device.createBindGroup({ layout: this.layout(read.length, write.length).bind, entries });
+    if (this.bindGroups.size >= 8192) this.bindGroups.clear();
+    this.bindGroups.set(key, group);
+    return group;
   }
 
   private ensureEncoder(): GPUCommandEncoder {
@@ -193,15 +217,11 @@ export class GpuDevice {
     const pipeline = this.pipeline(d.kernel, d.constants ?? {}, d.read.length, d.write.length);
     const slot = this.pending * UNIFORM_SLOT;
     this.uniformArena.set(new Uint8Array(d.uniforms), slot);
-    const entries: GPUBindGroupEntry[] = [
-      { binding: 0, resource: { buffer: this.uniformBuffer, offset: slot, size: UNIFORM_SLOT } },
-    ];
-    [...d.read, ...d.write].forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: this.layout(d.read.length, d.write.length).bind, entries });
+    const bindGroup = this.bindGroup(d.read, d.write);
     const encoder = this.ensureEncoder();
     this.pass ??= encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
+    this.pass.setBindGroup(0, bindGroup, [slot]);
     this.pass.dispatchWorkgroups(x, y, z);
     this.pending++;
     this.stats.dispatches++;
@@ -272,16 +292,20 @@ export class GpuDevice {
 
   destroy(): void {
     this.flush();
+    this.bindGroups.clear();
     this.pool.trim();
     this.stagingPool.trim();
     this.device.destroy();
   }
 }
 
-/** Splits `n` invocations of workgroup size `wg` into a 2-D grid that respects the 65535 per-dimension limit. */
+/**
+ * Splits `n` invocations of workgroup size `wg` into a grid within the 65535 per-dimension limit. Past that, rows are
+ * exactly 65535 workgroups wide, which the kernels assume (workgroup index = y * 65535 + x): the num_workgroups
+ * builtin would tell them too, but Dawn's GL backend emulates it with an extra buffer update per dispatch.
+ */
 export function grid1d(n: number, wg: number): [number, number] {
   const groups = Math.ceil(n / wg);
   if (groups <= MAX_WORKGROUPS) return [groups, 1];
-  const y = Math.ceil(groups / MAX_WORKGROUPS);
-  return [Math.ceil(groups / y), y];
+  return [MAX_WORKGROUPS, Math.ceil(groups / MAX_WORKGROUPS)];
 }

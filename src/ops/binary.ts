@@ -91,6 +91,7 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
       workgroups: grid1d(n, 256),
     });
   },
+  differentiable: ({ fn }) => !('noGradient' in BINARY[fn].vjp),
   vjp: (grad, { inputs: [a, b], attrs: { fn }, output }) => {
     const rule = BINARY[fn].vjp;
     if ('noGradient' in rule) return [null, null];

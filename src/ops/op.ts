@@ -44,6 +44,8 @@ export interface OpDef<A> {
   cpu(inputs: CpuInput[], attrs: A, out: Meta): CpuArray;
   webgpu(device: GpuDevice, inputs: GpuInput[], attrs: A, out: GpuOutput): void;
   vjp: Vjp<A> | NoGradient;
+  /** For op families that share one definition: whether these attrs select a differentiable member. */
+  differentiable?: (attrs: A) => boolean;
 }
 
 export function defineOp<A>(def: OpDef<A>): OpDef<A> {
@@ -89,7 +91,8 @@ export function run<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tenso
   }
   const out = new Tensor(storage, meta.shape, meta.dtype);
   const vjp = op.vjp;
-  if (typeof vjp === 'function' && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
+  const differentiable = typeof vjp === 'function' && (op.differentiable?.(attrs) ?? true);
+  if (differentiable && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
     out.node = { op: op.name, inputs, backward: (grad) => vjp(grad, { inputs, attrs, output: out }) };
   }

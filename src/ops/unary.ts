@@ -74,6 +74,7 @@ const unaryOp = defineOp<UnaryAttrs>({
       workgroups: grid1d(n, 256),
     });
   },
+  differentiable: ({ fn }) => !('noGradient' in UNARY[fn].vjp),
   vjp: (grad, { inputs: [x], attrs: { fn, alpha }, output }) => {
     const rule = UNARY[fn].vjp;
     if ('noGradient' in rule) return [null];

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what wgrad needs on a fresh machine, and does nothing where it is already there:
+#  - the libraries for Dawn's OpenGL backend on Mesa's software rasteriser (headless machines without a GPU);
+#    Dawn dlopens the unversioned libEGL.so, which only libegl-dev ships;
+#  - the npm dependencies (npm ci, from package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev)
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: the software WebGPU adapter needs: ${missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install ${missing[*]}" >&2
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-fund --no-audit --loglevel=error
+fi

@@ -1,0 +1,133 @@
+import { readdirSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as wg from '../src/index.ts';
+import { Uniforms } from '../src/device/uniforms.ts';
+import { assertClose, gpu } from './helpers.ts';
+
+const dev = suite('device');
+let info: wg.RuntimeInfo;
+dev.before(async () => {
+  info = await gpu();
+  // Printed so that CI logs show which adapter the WebGPU tests ran on.
+  console.log(`\n  WebGPU tests run on: ${info.description}`);
+});
+
+dev('an adapter was found and described', () => {
+  assert.is(info.backend, 'webgpu');
+  assert.ok(info.adapter);
+  assert.type(info.adapter!.software, 'boolean');
+  assert.ok(info.description.length > 10);
+  if (process.env.CI) assert.ok(info.adapter, 'CI must run the WebGPU tests, not skip them');
+});
+
+dev('every kernel in kernels/ compiles without errors', async () => {
+  const device = wg.getDevice();
+  const kernels = readdirSync(new URL('../kernels/', import.meta.url)).filter((f) => f.endsWith('.wgsl'));
+  assert.ok(kernels.length >= 12);
+  for (const k of kernels) assert.equal(await device.compileMessages(k.replace('.wgsl', '')), [], k);
+});
+
+dev('dispatches are batched into few submits, not one per op', async () => {
+  const device = wg.getDevice();
+  const x = wg.ones([64]);
+  await x.data();
+  const before = { ...device.stats };
+  let y = x;
+  for (let i = 0; i < 100; i++) y = wg.add(wg.mul(y, 0.5), 1);
+  await y.data();
+  const dispatches = device.stats.dispatches - before.dispatches;
+  const submits = device.stats.submits - before.submits;
+  assert.ok(dispatches >= 200, `${dispatches} dispatches`);
+  assert.ok(submits <= 3, `${submits} submits for ${dispatches} dispatches`);
+});
+
+dev('a device validation error becomes a DeviceError at the next sync, with the message', async () => {
+  const device = wg.getDevice();
+  const buf = device.alloc(16);
+  // A uniform block too small for the kernel's Params is a validation error.
+  device.dispatch({ kernel: 'binary', uniforms: new Uniforms().u32(4).done(), read: [buf, buf], write: [buf], workgroups: [1] });
+  try {
+    await wg.sync();
+    assert.unreachable('sync should throw');
+  } catch (e) {
+    assert.instance(e, wg.DeviceError);
+    assert.match((e as Error).message, /WebGPU reported/);
+  }
+  device.free(buf);
+  // The device stays usable afterwards.
+  assert.equal(Array.from(await wg.add(wg.ones([2]), 1).data()), [2, 2]);
+});
+
+dev('empty tensors work where they make sense', async () => {
+  const e = wg.zeros([0, 3]);
+  assert.equal(e.shape, [0, 3]);
+  assert.is((await wg.add(e, 1).data()).length, 0);
+  assert.equal(Array.from(await wg.sum(e, 0).data()), [0, 0, 0]);
+  const k0 = wg.matmul(wg.zeros([2, 0]), wg.zeros([0, 3]));
+  assert.equal(Array.from(await k0.data()), [0, 0, 0, 0, 0, 0]);
+});
+
+dev('elementwise ops past 65535 workgroups (16.8M elements) cover every element', async () => {
+  const n = 65536 * 256 + 3;
+  const x = wg.full([n], 2);
+  const y = wg.mul(x, 3);
+  const d = await y.data();
+  assert.is(d[0], 6);
+  assert.is(d[n - 1], 6);
+  assert.is(d[65535 * 256], 6);
+  assertClose([await wg.sum(y).item()], [6 * n], { rtol: 1e-5 });
+  x.dispose();
+  y.dispose();
+});
+
+dev('softmax rows past 65535 (2-D grid) and logits of size 1e4 give no NaN', async () => {
+  const rows = 70000;
+  const y = await wg.softmax(wg.full([rows, 3], 1e4)).data();
+  assert.ok(Math.abs(y[0] - 1 / 3) < 1e-6 && Math.abs(y[rows * 3 - 1] - 1 / 3) < 1e-6);
+  const masked = await wg.softmax(wg.tensor([-Infinity, -Infinity, 1e4, -1e4], [2, 2])).data();
+  assert.equal(Array.from(masked), [0, 0, 1, 0]);
+});
+
+dev('creation ops agree across backends', async () => {
+  for (const backend of ['cpu', 'webgpu'] as const) {
+    assert.equal(await wg.arange(5, undefined, 1, { backend }).array(), [0, 1, 2, 3, 4]);
+    assert.equal(await wg.arange(1, 2, 0.25, { backend }).array(), [1, 1.25, 1.5, 1.75]);
+    assert.equal(await wg.eye(2, 3, { backend }).array(), [[1, 0, 0], [0, 1, 0]]);
+    assert.equal(await wg.full([2], -3, { backend, dtype: 'int32' }).array(), [-3, -3]);
+  }
+  const a = await wg.randn([100], { seed: 9, backend: 'cpu' }).data();
+  const b = await wg.randn([100], { seed: 9, backend: 'webgpu' }).data();
+  assertClose(b, a, { rtol: 1e-7, atol: 0 });
+  const u = await wg.rand([1000], { seed: 1, low: -1, high: 1 }).data();
+  assert.ok(Math.min(...u) >= -1 && Math.max(...u) < 1);
+});
+
+dev('dropout is seeded, identical across backends, and the identity in eval mode', async () => {
+  const x = wg.ones([1000]);
+  const y = await wg.dropout(x, 0.5, { seed: 7 }).data();
+  const yc = await wg.dropout(wg.ones([1000], { backend: 'cpu' }), 0.5, { seed: 7 }).data();
+  assert.equal(Array.from(y), Array.from(yc));
+  const kept = y.filter((v) => v !== 0).length;
+  assert.ok(kept > 430 && kept < 570, `${kept} kept of 1000 at rate 0.5`);
+  assert.ok(y.every((v) => v === 0 || v === 2));
+  assert.equal(Array.from(await wg.dropout(x, 0.5, { seed: 7, training: false }).data()), Array.from(await x.data()));
+});
+
+dev('int32 tensors read back as Int32Array; argmax picks the first maximum', async () => {
+  const i = wg.tensor([1, -2, 3], [3], { dtype: 'int32' });
+  assert.instance(await i.data(), Int32Array);
+  assert.equal(await wg.argmax(wg.tensor([[1, 5, 5], [7, 0, 7]]), 1).array(), [1, 0]);
+});
+
+dev('memory() counts live tensors, buffers and bytes', () => {
+  const before = wg.memory();
+  const t = wg.zeros([1000]);
+  const after = wg.memory();
+  assert.is(after.tensors, before.tensors + 1);
+  assert.is(after.buffers, before.buffers + 1);
+  assert.ok(after.bytes - before.bytes >= 4000);
+  t.dispose();
+});
+
+dev.run();

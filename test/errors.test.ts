@@ -1,0 +1,78 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as wg from '../src/index.ts';
+import { gpu } from './helpers.ts';
+
+const errors = suite('bad input gives clear errors');
+errors.before(async () => {
+  await gpu();
+});
+
+const throwsWith = (fn: () => unknown, type: new (...a: never[]) => Error, pattern: RegExp) =>
+  assert.throws(fn, (e: Error) => e instanceof type && pattern.test(e.message));
+
+for (const backend of ['cpu', 'webgpu'] as const) {
+  const opts = { backend };
+  errors(`matmul inner-dimension mismatch names both shapes (${backend})`, () => {
+    throwsWith(() => wg.matmul(wg.zeros([2, 3], opts), wg.zeros([4, 5], opts)), wg.ShapeError, /\[2,3\].*K=3.*\[4,5\].*K=4/);
+    throwsWith(() => wg.matmul(wg.zeros([3], opts), wg.zeros([3, 2], opts)), wg.ShapeError, /rank >= 2.*\[3\]/);
+  });
+  errors(`shapes that cannot broadcast (${backend})`, () => {
+    throwsWith(() => wg.add(wg.zeros([2, 3], opts), wg.zeros([4], opts)), wg.ShapeError, /\[2,3\] and \[4\] cannot broadcast/);
+  });
+  errors(`reshape to the wrong number of elements (${backend})`, () => {
+    throwsWith(() => wg.reshape(wg.zeros([2, 3], opts), [4, 2]), wg.ShapeError, /\[2,3\] \(6 elements\) to \[4,2\] \(8 elements\)/);
+    throwsWith(() => wg.reshape(wg.zeros([2, 3], opts), [4, -1]), wg.ShapeError, /cannot reshape \[2,3\]/);
+  });
+  errors(`axis out of range (${backend})`, () => {
+    throwsWith(() => wg.sum(wg.zeros([2, 3], opts), 2), wg.AxisError, /axis 2 is out of range for a tensor of rank 2/);
+    throwsWith(() => wg.softmax(wg.zeros([2, 3], opts), -3), wg.AxisError, /axis -3/);
+    throwsWith(() => wg.transpose(wg.zeros([2, 3], opts), 0, 5), wg.AxisError, /axis 5/);
+  });
+  errors(`gather indices out of range, not integers, or not int32 (${backend})`, () => {
+    const table = wg.zeros([5, 2], opts);
+    throwsWith(() => wg.gather(table, wg.tensor([0, 5], [2], { ...opts, dtype: 'int32' })), wg.IndexError, /index 5 at position 1 is out of range.*\[5,2\].*0\.\.4/);
+    throwsWith(() => wg.gather(table, wg.tensor([-1], [1], { ...opts, dtype: 'int32' })), wg.IndexError, /index -1/);
+    throwsWith(() => wg.tensor([0, 1.5], [2], { ...opts, dtype: 'int32' }), wg.IndexError, /1\.5 at flat index 1 is not a 32-bit integer/);
+    throwsWith(() => wg.gather(table, wg.tensor([0, 1], [2], opts)), wg.DTypeError, /indices must be int32.*dtype: 'int32'/);
+  });
+  errors(`use after dispose (${backend})`, () => {
+    const t = wg.ones([2, 2], opts);
+    t.dispose();
+    throwsWith(() => wg.add(t, 1), wg.DisposedError, /\[2,2\] was used after dispose/);
+  });
+  errors(`mixed backends are refused (${backend})`, () => {
+    const other = backend === 'cpu' ? 'webgpu' : 'cpu';
+    throwsWith(() => wg.add(wg.ones([2], opts), wg.ones([2], { backend: other })), wg.WgradError, /different backends.*to\(/);
+  });
+}
+
+errors('backward on a non-scalar without an upstream gradient', () => {
+  const x = wg.ones([2, 3], { requiresGrad: true });
+  throwsWith(() => wg.mul(x, 2).backward(), wg.AutogradError, /shape \[2,3\], not a scalar/);
+});
+
+errors('slice outside the tensor, concat of mismatched shapes, bad expand', () => {
+  throwsWith(() => wg.slice(wg.zeros([3, 4]), [1, 2], [3, 1]), wg.IndexError, /does not fit in \[3,4\]/);
+  throwsWith(() => wg.concat([wg.zeros([2, 3]), wg.zeros([2, 4])], 0), wg.ShapeError, /\[2,3\], \[2,4\].*every axis but 0/);
+  throwsWith(() => wg.expand(wg.zeros([2, 3]), [4, 3]), wg.ShapeError, /cannot broadcast|cannot be expanded/);
+});
+
+errors('tensor() rejects ragged arrays and wrong sizes', () => {
+  throwsWith(() => wg.tensor([[1, 2], [3]]), wg.ShapeError, /ragged/);
+  throwsWith(() => wg.tensor([1, 2, 3], [2, 2]), wg.ShapeError, /3 values cannot fill shape \[2,2\]/);
+});
+
+errors('WGRAD_BACKEND with an unknown value says what is accepted', async () => {
+  process.env.WGRAD_BACKEND = 'tpu';
+  try {
+    await wg.init().then(
+      () => assert.unreachable('init should reject'),
+      (e: Error) => assert.match(e.message, /WGRAD_BACKEND='tpu' is not understood; use 'cpu', 'webgpu'/),
+    );
+  } finally {
+    delete process.env.WGRAD_BACKEND;
+  }
+});
+
+errors.run();
