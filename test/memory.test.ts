@@ -3,12 +3,26 @@ import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
 import { gpu } from './helpers.ts';
 
+/**
+ * Lets the FinalizationRegistry reclaim tensors that earlier test files dropped without dispose(), so that the global
+ * counts below move only with this test's own tensors. npm test runs node with --expose-gc.
+ */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.type(gc, 'function', 'run the tests with node --expose-gc (npm test does)');
+  for (let i = 0; i < 3; i++) {
+    gc!();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const mem = suite('memory: tidy, dispose, pooling');
 mem.before(async () => {
   await gpu();
 });
 
 mem('tidy frees everything but its result, parameters and leaf gradients', async () => {
+  await settle();
   const before = wg.memory();
   const w = wg.randn([4, 3], { seed: 1, requiresGrad: true });
   const out = wg.tidy(() => {
@@ -27,7 +41,8 @@ mem('tidy frees everything but its result, parameters and leaf gradients', async
   assert.is(wg.memory().buffers, before.buffers);
 });
 
-mem('nested tidy hands results to the outer scope', () => {
+mem('nested tidy hands results to the outer scope', async () => {
+  await settle();
   const before = wg.memory().tensors;
   const kept = wg.tidy(() => {
     const inner = wg.tidy(() => wg.add(wg.ones([3]), 1));
@@ -44,6 +59,7 @@ mem('200 steps of forward, backward and SGD inside tidy leave memory flat', asyn
   const x = wg.randn([32, 16], { seed: 4 });
   const target = wg.randn([32, 8], { seed: 5 });
   let marks: wg.MemoryInfo | null = null;
+  await settle();
   let firstLoss = 0;
   let lastLoss = 0;
   for (let step = 0; step < 200; step++) {
@@ -65,8 +81,12 @@ mem('200 steps of forward, backward and SGD inside tidy leave memory flat', asyn
     if (step === 0) firstLoss = await loss.item();
     if (step === 199) lastLoss = await loss.item();
     loss.dispose();
-    if (step === 10) marks = wg.memory();
+    if (step === 10) {
+      await settle();
+      marks = wg.memory();
+    }
   }
+  await settle();
   const end = wg.memory();
   assert.is(end.tensors, marks!.tensors, 'live tensors');
   assert.is(end.buffers, marks!.buffers, 'live buffers');
@@ -76,14 +96,16 @@ mem('200 steps of forward, backward and SGD inside tidy leave memory flat', asyn
 });
 
 mem('views share storage: disposing one keeps the other readable', async () => {
+  await settle();
   const a = wg.tensor([1, 2, 3, 4], [4]);
   const v = wg.reshape(a, [2, 2]);
   const buffers = wg.memory().buffers;
   a.dispose();
   assert.is(wg.memory().buffers, buffers, 'the buffer lives while a view holds it');
   assert.equal(await v.array(), [[1, 2], [3, 4]]);
+  const live = wg.memory().buffers;
   v.dispose();
-  assert.is(wg.memory().buffers, buffers - 1);
+  assert.is(wg.memory().buffers, live - 1);
 });
 
 mem.run();
