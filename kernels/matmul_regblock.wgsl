@@ -1,29 +1,27 @@
-// matmul_regblock: C[z] = act(op(A[z]) · op(B[z]) + bias), for software adapters (llvmpipe).
-// Shapes: op(A) is [M,K] (A stored [M,K], or [K,M] with TRANS_A), op(B) is [K,N] (B stored [K,N], or [N,K] with
-// TRANS_B); C is [M,N]; all row-major. Batch z (grid z) starts at z * {a,b,c}_batch elements (0 = broadcast).
-// Work per invocation: a 16x16 block of C held in 64 vec4 accumulators, no workgroup memory and no barriers.
-// Why: llvmpipe runs each invocation as one SIMD lane and issues every load per lane, so the kernel that wins there
-// maximises FMAs per load (32 loads feed 256 FMAs per k step) and skips workgroup staging, which only adds barriers.
-// Measured on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores): see src/device/tuning.ts for the numbers.
-// Tails: loads clamp to the last row/column (their results are never stored), stores are guarded.
+// matmul_regblock: C[z] = act(A[z] · B[z] + bias), for software adapters (llvmpipe).
+// Layout: A is [M, K4*4] and B is [K4*4, N4*4], row-major and read as vec4 rows; their padding columns/rows are
+// zero (the host packs transposed or unaligned operands into this form first). C is [M, N], row-major, N <= N4*4.
+// Batch z (grid z) starts at z * {a,b,c}_batch elements of each operand (0 broadcasts it).
+// Work per invocation: a 4x16 block of C in 16 vec4 accumulators; each k4 step loads 4 vec4 of A and 16 of B
+// for 64 vec4 FMAs. No workgroup memory: llvmpipe runs each invocation as a SIMD lane, keeps "registers" in L1
+// anyway, and only pays for barriers. Measured at 1024^3 on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores):
+// 4x16 vec4 7.8-8.0 GFLOP/s, 16x16 vec4 7.0, 8x16 5.4, 2x16 5.5, scalar-load 16x16 2.5 (see src/device/tuning.ts).
+// Tails: rows past M and vec4 columns past N4 clamp their loads and skip their stores.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form).
-struct Params { m: u32, n: u32, k: u32, a_batch: u32, b_batch: u32, c_batch: u32 }
+struct Params { m: u32, n: u32, k4: u32, n4: u32, a_batch: u32, b_batch: u32, c_batch: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> A: array<f32>;
-@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<f32>;
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0;
 override WG_X: u32 = 8;
-override WG_Y: u32 = 1;
 
-const TM = 16u;
-const TN = 16u;
+const TM = 4u;   // rows of C per invocation
+const TN4 = 4u;  // vec4 columns of C per invocation (16 scalars)
 
 // Same approximation as unary.wgsl (A&S 7.1.26, 1.5e-7 absolute error).
 fn erf_approx(v: f32) -> f32 {
@@ -42,53 +40,48 @@ fn epilogue(v: f32, col: u32) -> f32 {
   return r;
 }
 
-@compute @workgroup_size(WG_X, WG_Y, 1)
+@compute @workgroup_size(WG_X, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let col0 = gid.x * TN;
+  let col4 = gid.x * TN4;
   let row0 = gid.y * TM;
-  if (col0 >= p.n || row0 >= p.m) { return; }
-  let z = gid.z;
-  let a_base = z * p.a_batch;
-  let b_base = z * p.b_batch;
-  let c_base = z * p.c_batch;
+  if (col4 >= p.n4 || row0 >= p.m) { return; }
+  let a_base = gid.z * p.a_batch / 4u;
+  let b_base = gid.z * p.b_batch / 4u;
 
-  var a_off: array<u32, TM>;
-  for (var i = 0u; i < TM; i++) {
-    let r = min(row0 + i, p.m - 1u);
-    a_off[i] = a_base + select(r * p.k, r, TRANS_A);
-  }
-  var b_off: array<u32, TN>;
-  for (var j = 0u; j < TN; j++) {
-    let c = min(col0 + j, p.n - 1u);
-    b_off[j] = b_base + select(c, c * p.k, TRANS_B);
-  }
-  let a_step = select(1u, p.m, TRANS_A);
-  let b_step = select(p.n, 1u, TRANS_B);
+  var a_row: array<u32, TM>;
+  for (var i = 0u; i < TM; i++) { a_row[i] = a_base + min(row0 + i, p.m - 1u) * p.k4; }
+  var b_col: array<u32, TN4>;
+  for (var j = 0u; j < TN4; j++) { b_col[j] = b_base + min(col4 + j, p.n4 - 1u); }
 
-  var acc: array<vec4<f32>, 64>;
-  for (var k = 0u; k < p.k; k++) {
-    let ak = k * a_step;
-    let bk = k * b_step;
-    let b0 = vec4<f32>(B[b_off[0] + bk], B[b_off[1] + bk], B[b_off[2] + bk], B[b_off[3] + bk]);
-    let b1 = vec4<f32>(B[b_off[4] + bk], B[b_off[5] + bk], B[b_off[6] + bk], B[b_off[7] + bk]);
-    let b2 = vec4<f32>(B[b_off[8] + bk], B[b_off[9] + bk], B[b_off[10] + bk], B[b_off[11] + bk]);
-    let b3 = vec4<f32>(B[b_off[12] + bk], B[b_off[13] + bk], B[b_off[14] + bk], B[b_off[15] + bk]);
+  var acc: array<vec4<f32>, 16>;  // [TM][TN4]
+  for (var kk = 0u; kk < p.k4; kk++) {
+    var b: array<vec4<f32>, 16>;  // rows 4kk..4kk+3 of B, TN4 vec4 each
+    for (var r = 0u; r < 4u; r++) {
+      let row = (kk * 4u + r) * p.n4;
+      for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = B[row + b_col[j]]; }
+    }
     for (var i = 0u; i < TM; i++) {
-      let a = A[a_off[i] + ak];
-      acc[i * 4u] = fma(vec4<f32>(a), b0, acc[i * 4u]);
-      acc[i * 4u + 1u] = fma(vec4<f32>(a), b1, acc[i * 4u + 1u]);
-      acc[i * 4u + 2u] = fma(vec4<f32>(a), b2, acc[i * 4u + 2u]);
-      acc[i * 4u + 3u] = fma(vec4<f32>(a), b3, acc[i * 4u + 3u]);
+      let a = A[a_row[i] + kk];
+      for (var j = 0u; j < TN4; j++) {
+        var c = acc[i * TN4 + j];
+        c = fma(vec4<f32>(a.x), b[j], c);
+        c = fma(vec4<f32>(a.y), b[TN4 + j], c);
+        c = fma(vec4<f32>(a.z), b[2u * TN4 + j], c);
+        c = fma(vec4<f32>(a.w), b[3u * TN4 + j], c);
+        acc[i * TN4 + j] = c;
+      }
     }
   }
 
+  let c_base = gid.z * p.c_batch;
   for (var i = 0u; i < TM; i++) {
     let row = row0 + i;
     if (row >= p.m) { break; }
-    for (var j = 0u; j < TN; j++) {
-      let col = col0 + j;
-      if (col >= p.n) { break; }
-      C[c_base + row * p.n + col] = epilogue(acc[i * 4u + j / 4u][j % 4u], col);
+    for (var j = 0u; j < TN4; j++) {
+      for (var e = 0u; e < 4u; e++) {
+        let col = (col4 + j) * 4u + e;
+        if (col < p.n) { C[c_base + row * p.n + col] = epilogue(acc[i * TN4 + j][e], col); }
+      }
     }
   }
 }

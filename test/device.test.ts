@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
+import { KERNEL_DIR } from '../src/device/kernels.ts';
 import { Uniforms } from '../src/device/uniforms.ts';
 import { assertClose, gpu } from './helpers.ts';
 
@@ -23,7 +24,7 @@ dev('an adapter was found and described', () => {
 
 dev('every kernel in kernels/ compiles without errors', async () => {
   const device = wg.getDevice();
-  const kernels = readdirSync(new URL('../kernels/', import.meta.url)).filter((f) => f.endsWith('.wgsl'));
+  const kernels = readdirSync(KERNEL_DIR).filter((f) => f.endsWith('.wgsl'));
   assert.ok(kernels.length >= 12);
   for (const k of kernels) assert.equal(await device.compileMessages(k.replace('.wgsl', '')), [], k);
 });

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
+/** Absolute path of kernels/ (this file sits two levels below the package root, as does a bundle of it). */
+export const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
 const sources = new Map<string, string>();
 
 /** WGSL source of kernels/<name>.wgsl, read once. */

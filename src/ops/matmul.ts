@@ -77,24 +77,54 @@ function cpuMatmul(a: CpuInput, b: CpuInput, bias: CpuInput | null, attrs: Matmu
 
 /** Batch step of an operand: whole-batch, broadcast (0), or null when it must be expanded first. */
 function batchStep(own: Shape, batch: Shape, matrix: number): number | null {
-  const count = numel(own);
-  if (count === numel(batch) && broadcastStrides(own, batch).every((s, i) => s !== 0 || batch[i] === 1)) return matrix;
-  if (count === 1) return 0;
+  if (numel(own) === numel(batch)) return matrix;
+  if (numel(own) === 1) return 0;
   return null;
 }
 
 const ACT_CODE = { none: 0, relu: 1, gelu: 2 } as const;
 export type Activation = keyof typeof ACT_CODE;
+const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
 
-function gpuMatmul(
+interface Operand {
+  buffer: GPUBuffer;
+  shape: Shape;
+}
+
+/**
+ * The operand as the kernel will read it: its buffer and batch step. With `pad`, the logical matrix (transposed if
+ * `trans`) is laid out row-major as [rows, cols] padded with zeros to [padRows, padCols]; without, it is read where
+ * it is, and only a partially broadcast batch (e.g. [2,1] against [1,3]) is expanded.
+ */
+function prepare(
   device: GpuDevice,
-  a: { buffer: GPUBuffer; shape: Shape },
-  b: { buffer: GPUBuffer; shape: Shape },
-  bias: GPUBuffer | null,
-  out: GPUBuffer,
-  attrs: MatmulAttrs,
-  act: Activation,
-): void {
+  op: Operand,
+  batch: Shape,
+  trans: boolean,
+  pad: { rows: number; cols: number } | null,
+  temps: GPUBuffer[],
+): [GPUBuffer, number] {
+  const r = op.shape.length;
+  const [stored0, stored1] = [op.shape[r - 2], op.shape[r - 1]];
+  const matrix = stored0 * stored1;
+  const own = op.shape.slice(0, -2);
+  const step = batchStep(own, batch, matrix);
+  if (!pad && step !== null) return [op.buffer, step];
+  const [rows, cols] = trans ? [stored1, stored0] : [stored0, stored1];
+  const [padRows, padCols] = pad ? [pad.rows, pad.cols] : [rows, cols];
+  const iterBatch = step === null ? [...batch] : [...own];
+  const batchStrides = step === null ? broadcastStrides(own, batch).map((x) => x * matrix) : stridesOf(own).map((x) => x * matrix);
+  const count = numel(iterBatch);
+  const out = device.alloc(count * padRows * padCols * 4);
+  temps.push(out);
+  if (padRows !== rows || padCols !== cols) device.clear(out, count * padRows * padCols * 4);
+  const src = [...batchStrides, ...(trans ? [1, stored1] : [stored1, 1])];
+  const dst = [...stridesOf(iterBatch).map((x) => x * padRows * padCols), padCols, 1];
+  gpuCopy(device, op.buffer, out, [...iterBatch, rows, cols], { offset: 0, strides: src }, { offset: 0, strides: dst });
+  return [out, count === 1 && numel(batch) > 1 ? 0 : padRows * padCols];
+}
+
+function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation): void {
   const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
   const nb = numel(batch);
   if (nb * m * n === 0) return;
@@ -103,38 +133,39 @@ function gpuMatmul(
     return;
   }
   const temps: GPUBuffer[] = [];
-  // Operands whose batch axes broadcast partially (e.g. [2,1]x[1,3]) are expanded to the full batch first.
-  const operand = (buffer: GPUBuffer, shape: Shape): [GPUBuffer, number] => {
-    const matrix = shape[shape.length - 2] * shape[shape.length - 1];
-    const own = shape.slice(0, -2);
-    const stepSize = batchStep(own, batch, matrix);
-    if (stepSize !== null) return [buffer, stepSize];
-    const full = [...batch, ...shape.slice(-2)];
-    const tmp = device.alloc(numel(full) * 4);
-    temps.push(tmp);
-    gpuCopy(device, buffer, tmp, full, { offset: 0, strides: broadcastStrides(shape, full) }, { offset: 0, strides: stridesOf(full) });
-    return [tmp, matrix];
-  };
-  const [aBuf, aStep] = operand(a.buffer, a.shape);
-  const [bBuf, bStep] = operand(b.buffer, b.shape);
-  const variant = matmulVariant(device.report);
-  const constants = { TRANS_A: attrs.transA, TRANS_B: attrs.transB, HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
-  const uniforms = new Uniforms().u32(m).u32(n).u32(k).u32(aStep).u32(bStep).u32(m * n).done();
-  // A bias binding must exist even when unused; `a` stands in (HAS_BIAS=false never reads it).
-  const read = [aBuf, bBuf, bias ?? aBuf];
-  if (variant === 'tiled') {
-    device.dispatch({ kernel: 'matmul_tiled', constants, uniforms, read, write: [out], workgroups: [Math.ceil(n / 64), Math.ceil(m / 64), nb] });
+  const biasConstants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
+  if (matmulVariant(device.report) === 'tiled') {
+    // Reads transposed operands and tails in place; only a partially broadcast batch is expanded.
+    const [aBuf, aStep] = prepare(device, a, batch, false, null, temps);
+    const [bBuf, bStep] = prepare(device, b, batch, false, null, temps);
+    device.dispatch({
+      kernel: 'matmul_tiled',
+      constants: { TRANS_A: attrs.transA, TRANS_B: attrs.transB, ...biasConstants },
+      uniforms: new Uniforms().u32(m).u32(n).u32(k).u32(aStep).u32(bStep).u32(m * n).done(),
+      read: [aBuf, bBuf, bias ?? aBuf],
+      write: [out],
+      workgroups: [Math.ceil(n / 64), Math.ceil(m / 64), nb],
+    });
   } else {
+    // Reads vec4 rows: A as [M, K4*4] and B as [K4*4, N4*4], zero-padded; others are packed first.
+    const k4 = Math.ceil(k / 4);
+    const n4 = Math.ceil(n / 4);
+    const aPad = attrs.transA || k % 4 !== 0 ? { rows: m, cols: k4 * 4 } : null;
+    const bPad = attrs.transB || k % 4 !== 0 || n % 4 !== 0 ? { rows: k4 * 4, cols: n4 * 4 } : null;
+    const [aBuf, aStep] = prepare(device, a, batch, attrs.transA, aPad, temps);
+    const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
     const wgX = 8;
     device.dispatch({
       kernel: 'matmul_regblock',
-      constants: { ...constants, WG_X: wgX, WG_Y: 1 },
-      uniforms,
-      read,
+      constants: { ...biasConstants, WG_X: wgX },
+      uniforms: new Uniforms().u32(m).u32(n).u32(k4).u32(n4).u32(aStep).u32(bStep).u32(m * n).done(),
+      // A bias binding must exist even when unused; `a` stands in (HAS_BIAS=false never reads it).
+      read: [aBuf, bBuf, bias ?? aBuf],
       write: [out],
-      workgroups: [Math.ceil(n / 16 / wgX), Math.ceil(m / 16), nb],
+      workgroups: [Math.ceil(n4 / 4 / wgX), Math.ceil(m / 4), nb],
     });
   }
+  // Safe to pool now: later dispatches that reuse them are ordered after these reads.
   for (const t of temps) device.free(t);
 }
 
