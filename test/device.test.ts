@@ -22,6 +22,20 @@ dev('an adapter was found and described', () => {
   if (process.env.CI) assert.ok(info.adapter, 'CI must run the WebGPU tests, not skip them');
 });
 
+dev('asking for an adapter that is not there names what was tried and the packages that fix it', async () => {
+  // Here (no GPU) 'gpu' finds nothing and exercises the error; on a machine with a GPU it finds one.
+  const { findAdapter } = await import('../src/device/adapter.ts');
+  await findAdapter('gpu').then(
+    ({ report }) => assert.is(report.backend, 'default'),
+    (e: Error) => {
+      assert.instance(e, wg.DeviceError);
+      assert.match(e.message, /Tried: default \(core\): no adapter/);
+      assert.match(e.message, /apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev/);
+      assert.match(e.message, /WGRAD_BACKEND=cpu/);
+    },
+  );
+});
+
 dev('every kernel in kernels/ compiles without errors', async () => {
   const device = wg.getDevice();
   const kernels = readdirSync(KERNEL_DIR).filter((f) => f.endsWith('.wgsl'));
