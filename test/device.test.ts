@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
+import { findAdapter } from '../src/device/adapter.ts';
 import { KERNEL_DIR } from '../src/device/kernels.ts';
 import { Uniforms } from '../src/device/uniforms.ts';
 import { assertClose, gpu } from './helpers.ts';
@@ -24,11 +25,10 @@ dev('an adapter was found and described', () => {
 
 dev('asking for an adapter that is not there names what was tried and the packages that fix it', async () => {
   // Here (no GPU) 'gpu' finds nothing and exercises the error; on a machine with a GPU it finds one.
-  const { findAdapter } = await import('../src/device/adapter.ts');
   await findAdapter('gpu').then(
     ({ report }) => assert.is(report.backend, 'default'),
     (e: Error) => {
-      assert.instance(e, wg.DeviceError);
+      assert.instance(e, wg.DeviceError, e.message);
       assert.match(e.message, /Tried: default \(core\): no adapter/);
       assert.match(e.message, /apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev/);
       assert.match(e.message, /WGRAD_BACKEND=cpu/);
