@@ -27,3 +27,6 @@ export { softmax, logSoftmax } from './ops/softmax.ts';
 export { reshape, permute, transpose, slice, concat, expand, squeeze, unsqueeze, detach } from './ops/shape.ts';
 export { gather } from './ops/gather.ts';
 export { dropout, type DropoutOptions } from './ops/dropout.ts';
+export { cast } from './ops/cast.ts';
+export { attention, attentionUnfused, FUSED_MAX_HEAD_DIM, type AttentionOptions, type AttentionLayout } from './ops/attention.ts';
+export { writeHost } from './ops/op.ts';

@@ -99,6 +99,37 @@ export function run<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tenso
   return out;
 }
 
+/**
+ * A primitive with several outputs and no gradient of its own: the backward halves of fused ops (attention's dQ,
+ * dK and dV come from one pair of kernels). It keeps the same three parts, shape inference, CPU reference and
+ * WebGPU dispatch, side by side.
+ */
+export interface MultiOpDef<A> {
+  name: string;
+  infer(inputs: readonly Tensor[], attrs: A): Meta[];
+  cpu(inputs: CpuInput[], attrs: A, outs: Meta[]): CpuArray[];
+  webgpu(device: GpuDevice, inputs: GpuInput[], attrs: A, outs: GpuOutput[]): void;
+}
+
+export function defineMultiOp<A>(def: MultiOpDef<A>): MultiOpDef<A> {
+  return def;
+}
+
+/** Runs a multi-output primitive. It records no graph: such ops are only used inside backward rules. */
+export function runMulti<A>(op: MultiOpDef<A>, inputs: readonly Tensor[], attrs: A): Tensor[] {
+  const backend = checkSameBackend(op.name, inputs);
+  const metas = op.infer(inputs, attrs);
+  if (backend === 'cpu') {
+    const ins = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, data: t.storage.cpu! }));
+    return op.cpu(ins, attrs, metas).map((data, i) => new Tensor(Storage.onCpu(data), metas[i].shape, metas[i].dtype));
+  }
+  const device = getDevice();
+  const ins = inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, buffer: t.storage.gpu! }));
+  const outs = metas.map((m) => ({ ...m, buffer: device.alloc(bytesOf(m)) }));
+  op.webgpu(device, ins, attrs, outs);
+  return outs.map((o) => new Tensor(Storage.onGpu(device, o.buffer), o.shape, o.dtype));
+}
+
 export interface CreateOptions {
   dtype?: DType;
   backend?: BackendName;
@@ -128,4 +159,18 @@ export function fromHost(values: ArrayLike<number>, shape: Shape, options: Creat
     t.kept = true;
   }
   return t;
+}
+
+/**
+ * Overwrites a tensor's values in place from the host (loading weights, restoring optimizer state). Views of the
+ * tensor see the new values; the autograd graph is not involved.
+ */
+export function writeHost(t: Tensor, values: ArrayLike<number>): void {
+  if (values.length !== t.size) {
+    throw new WgradError(`writeHost: ${values.length} values for a tensor of ${t.size} elements ${JSON.stringify(t.shape)}.`);
+  }
+  const storage = t.storage;
+  if (storage.cpu) storage.cpu.set(values);
+  else storage.device!.upload(storage.gpu!, t.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values));
+  if (t.dtype === 'int32') t.hostInts = Int32Array.from(values);
 }

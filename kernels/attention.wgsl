@@ -1,0 +1,91 @@
+// attention (fused forward): out[b,i,h,:] = sum_j softmax_j(scale * q_i . k_j) * v_j for one (b, h, i) per invocation.
+// Q [*, Tq, *, D], K [*, Tk, *, D], V [*, Tk, *, Dv] and O are read and written through (batch, time, head) strides,
+// so the same kernel serves [B,T,H,D] (heads split in place, no transpose) and [B,H,T,D]; the last axis is contiguous.
+// Softmax is online (running max m and sum l, rescaling the accumulator), so the Tq x Tk weights never reach memory.
+// Masking: with HAS_MASK, key j is skipped where mask[b, i or 0, j] == 0 (a key-padding or full attention mask);
+// CAUSAL skips j > i. A row with every key masked outputs zeros. DROPOUT drops weights after normalisation with the
+// hash of kernels/dropout.wgsl on index ((b*H + h)*Tq + i)*Tk + j, so the backward pass redraws the same mask.
+// Work per invocation: Tk * (D + Dv) FMAs; q and the accumulator live in private arrays (D, Dv <= 256).
+struct Params {
+  tq: u32, tk: u32, heads: u32, d: u32, dv: u32,
+  q_b: u32, q_t: u32, q_h: u32,
+  k_b: u32, k_t: u32, k_h: u32,
+  v_b: u32, v_t: u32, v_h: u32,
+  o_b: u32, o_t: u32, o_h: u32,
+  mask_b: u32, mask_q: u32,
+  scale: f32, rate: f32, seed: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
+@group(0) @binding(5) var<storage, read_write> O: array<f32>;
+
+override HAS_MASK: bool = false;
+override CAUSAL: bool = false;
+override DROPOUT: bool = false;
+override WG: u32 = 64;
+
+const MAX_D = 256u;
+
+fn from_bits(bits: u32) -> f32 {
+  var b = bits;
+  return bitcast<f32>(b);
+}
+
+fn lowbias32(v: u32) -> u32 {
+  var h = v;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+
+// Inverted-dropout multiplier of weight (b, h, i, j): 0 or 1/(1 - rate).
+fn keep(b: u32, h: u32, i: u32, j: u32) -> f32 {
+  if (!DROPOUT) { return 1.0; }
+  let idx = ((b * p.heads + h) * p.tq + i) * p.tk + j;
+  let u = f32(lowbias32(lowbias32(p.seed) ^ idx) >> 8u) * (1.0 / 16777216.0);
+  return select(0.0, 1.0 / (1.0 - p.rate), u >= p.rate);
+}
+
+fn visible(b: u32, i: u32, j: u32) -> bool {
+  if (CAUSAL && j > i) { return false; }
+  if (HAS_MASK && mask[b * p.mask_b + i * p.mask_q + j] == 0.0) { return false; }
+  return true;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (i >= p.tq) { return; }
+  let q0 = b * p.q_b + i * p.q_t + h * p.q_h;
+  var q: array<f32, MAX_D>;
+  for (var c = 0u; c < p.d; c++) { q[c] = Q[q0 + c] * p.scale; }
+  var acc: array<f32, MAX_D>;
+  var m = from_bits(0xff800000u);
+  var l = 0.0;
+  for (var j = 0u; j < p.tk; j++) {
+    if (!visible(b, i, j)) { continue; }
+    let k0 = b * p.k_b + j * p.k_t + h * p.k_h;
+    var s = 0.0;
+    for (var c = 0u; c < p.d; c++) { s = fma(q[c], K[k0 + c], s); }
+    let m_new = max(m, s);
+    let correction = exp(m - m_new);
+    let w = exp(s - m_new);
+    l = l * correction + w;
+    let wd = w * keep(b, h, i, j);
+    let v0 = b * p.v_b + j * p.v_t + h * p.v_h;
+    for (var c = 0u; c < p.dv; c++) { acc[c] = fma(wd, V[v0 + c], acc[c] * correction); }
+    m = m_new;
+  }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  let o0 = b * p.o_b + i * p.o_t + h * p.o_h;
+  for (var c = 0u; c < p.dv; c++) { O[o0 + c] = acc[c] * inv; }
+}

@@ -1,0 +1,113 @@
+// attention_backward_q: first half of the fused attention's gradient, one (b, h, i) query row per invocation.
+// Recomputes the row's softmax statistics from Q and K (no T x T matrix was kept), then
+//   L_i = m_i + log(l_i)                      (log of the softmax denominator)
+//   D_i = dO_i . O_i                          (= sum_j P_ij dP_ij, with dropout folded into dP)
+//   dQ_i = scale * sum_j P_ij (dP_ij - D_i) k_j,   P_ij = exp(scale q_i.k_j - L_i), dP_ij = keep_ij (dO_i . v_j)
+// and writes stats[b,h,i] = (L_i, D_i) for attention_backward_kv. Layouts, masks and dropout as in attention.wgsl;
+// dQ has Q's layout and dO has O's. A fully masked row has zero gradient (stats L = +inf).
+struct Params {
+  tq: u32, tk: u32, heads: u32, d: u32, dv: u32,
+  q_b: u32, q_t: u32, q_h: u32,
+  k_b: u32, k_t: u32, k_h: u32,
+  v_b: u32, v_t: u32, v_h: u32,
+  o_b: u32, o_t: u32, o_h: u32,
+  mask_b: u32, mask_q: u32,
+  scale: f32, rate: f32, seed: u32,
+}
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> Q: array<f32>;
+@group(0) @binding(2) var<storage, read> K: array<f32>;
+@group(0) @binding(3) var<storage, read> V: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<f32>;
+@group(0) @binding(5) var<storage, read> O: array<f32>;
+@group(0) @binding(6) var<storage, read> dO: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dQ: array<f32>;
+@group(0) @binding(8) var<storage, read_write> stats: array<f32>;
+
+override HAS_MASK: bool = false;
+override CAUSAL: bool = false;
+override DROPOUT: bool = false;
+override WG: u32 = 64;
+
+const MAX_D = 256u;
+
+fn from_bits(bits: u32) -> f32 {
+  var b = bits;
+  return bitcast<f32>(b);
+}
+
+fn lowbias32(v: u32) -> u32 {
+  var h = v;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+
+// Inverted-dropout multiplier of weight (b, h, i, j): 0 or 1/(1 - rate).
+fn keep(b: u32, h: u32, i: u32, j: u32) -> f32 {
+  if (!DROPOUT) { return 1.0; }
+  let idx = ((b * p.heads + h) * p.tq + i) * p.tk + j;
+  let u = f32(lowbias32(lowbias32(p.seed) ^ idx) >> 8u) * (1.0 / 16777216.0);
+  return select(0.0, 1.0 / (1.0 - p.rate), u >= p.rate);
+}
+
+fn visible(b: u32, i: u32, j: u32) -> bool {
+  if (CAUSAL && j > i) { return false; }
+  if (HAS_MASK && mask[b * p.mask_b + i * p.mask_q + j] == 0.0) { return false; }
+  return true;
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (i >= p.tq) { return; }
+  let q0 = b * p.q_b + i * p.q_t + h * p.q_h;
+  let o0 = b * p.o_b + i * p.o_t + h * p.o_h;
+  var q: array<f32, MAX_D>;
+  for (var c = 0u; c < p.d; c++) { q[c] = Q[q0 + c] * p.scale; }
+  var g: array<f32, MAX_D>;
+  var delta = 0.0;
+  for (var c = 0u; c < p.dv; c++) {
+    g[c] = dO[o0 + c];
+    delta = fma(g[c], O[o0 + c], delta);
+  }
+  var m = from_bits(0xff800000u);
+  var l = 0.0;
+  for (var j = 0u; j < p.tk; j++) {
+    if (!visible(b, i, j)) { continue; }
+    let k0 = b * p.k_b + j * p.k_t + h * p.k_h;
+    var s = 0.0;
+    for (var c = 0u; c < p.d; c++) { s = fma(q[c], K[k0 + c], s); }
+    let m_new = max(m, s);
+    l = l * exp(m - m_new) + exp(s - m_new);
+    m = m_new;
+  }
+  let row = (b * p.heads + h) * p.tq + i;
+  var dq: array<f32, MAX_D>;
+  if (l > 0.0) {
+    let lse = m + log(l);
+    for (var j = 0u; j < p.tk; j++) {
+      if (!visible(b, i, j)) { continue; }
+      let k0 = b * p.k_b + j * p.k_t + h * p.k_h;
+      let v0 = b * p.v_b + j * p.v_t + h * p.v_h;
+      var s = 0.0;
+      for (var c = 0u; c < p.d; c++) { s = fma(q[c], K[k0 + c], s); }
+      var dp = 0.0;
+      for (var c = 0u; c < p.dv; c++) { dp = fma(g[c], V[v0 + c], dp); }
+      let prob = exp(s - lse);
+      let ds = prob * (dp * keep(b, h, i, j) - delta);
+      for (var c = 0u; c < p.d; c++) { dq[c] = fma(ds, K[k0 + c], dq[c]); }
+    }
+    stats[row * 2u] = lse;
+  } else {
+    stats[row * 2u] = from_bits(0x7f800000u);
+  }
+  stats[row * 2u + 1u] = delta;
+  for (var c = 0u; c < p.d; c++) { dQ[q0 + c] = dq[c] * p.scale; }
+}

@@ -1,0 +1,36 @@
+import { grid1d } from '../device/device.ts';
+import { Uniforms } from '../device/uniforms.ts';
+import { numel } from '../shape.ts';
+import type { DType, Tensor } from '../tensor.ts';
+import { defineOp, noGradient, run } from './op.ts';
+import { reshape } from './shape.ts';
+
+const castOp = defineOp<{ dtype: DType }>({
+  name: 'cast',
+  infer([x], { dtype }) {
+    return { shape: x.shape, dtype };
+  },
+  cpu([x], { dtype }) {
+    return dtype === 'int32' ? Int32Array.from(x.data, Math.trunc) : Float64Array.from(x.data);
+  },
+  webgpu(device, [x], { dtype }, out) {
+    const n = numel(x.shape);
+    device.dispatch({
+      kernel: 'cast',
+      constants: { TO_FLOAT: dtype === 'float32' },
+      uniforms: new Uniforms().u32(n).done(),
+      read: [x.buffer],
+      write: [out.buffer],
+      workgroups: grid1d(n, 256),
+    });
+  },
+  vjp: noGradient('casts between float32 and int32 carry no gradient'),
+});
+
+/** Converts between float32 and int32 (float to int truncates toward zero). */
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return reshape(x, x.shape);
+  const out = run(castOp, [x], { dtype });
+  if (dtype === 'int32' && x.hostInts) out.hostInts = x.hostInts;
+  return out;
+}
