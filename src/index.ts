@@ -30,3 +30,15 @@ export { dropout, type DropoutOptions } from './ops/dropout.ts';
 export { cast } from './ops/cast.ts';
 export { attention, attentionUnfused, FUSED_MAX_HEAD_DIM, type AttentionOptions, type AttentionLayout } from './ops/attention.ts';
 export { writeHost } from './ops/op.ts';
+
+export { Module, type CallOptions, type ForwardOptions } from './nn/module.ts';
+export { Dense, Dropout, Embedding, Reshape, Flatten, GlobalAveragePooling1D, LayerNormalization, Sequential, type DenseActivation, type DenseOptions } from './nn/layers.ts';
+export { MultiHeadSelfAttention, MultiHeadAttention, type AttentionImpl, type AttendOptions, type Attended, type MultiHeadAttentionCall, type MultiHeadAttentionOptions } from './nn/attention.ts';
+export { glorotUniform } from './nn/init.ts';
+export { Optimizer, type OptimizerOptions, type OptimizerState, type ParamList } from './optim/optimizer.ts';
+export { SGD, type SGDOptions } from './optim/sgd.ts';
+export { Adam, AdamW, type AdamOptions, type AdamWOptions } from './optim/adam.ts';
+export * as losses from './losses.ts';
+export { Loss, LossMismatchError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, meanSquaredError, getLoss, type LossContext, type LossOptions } from './losses.ts';
+export { Metric, Accuracy, BinaryAccuracy, SparseCategoricalAccuracy, CategoricalAccuracy, accuracy, binaryAccuracy, sparseCategoricalAccuracy, categoricalAccuracy, getMetric } from './metrics.ts';
+export { readSafetensors, writeSafetensors, type SafetensorsFile } from './io/safetensors.ts';

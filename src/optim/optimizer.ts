@@ -1,0 +1,124 @@
+import { WgradError } from '../errors.ts';
+import { noGrad } from '../grad-mode.ts';
+import { add, div, maximum } from '../ops/binary.ts';
+import { full, zerosLike } from '../ops/creation.ts';
+import { writeHost } from '../ops/op.ts';
+import { sum } from '../ops/reduce.ts';
+import { reshape } from '../ops/shape.ts';
+import { sqrt, square } from '../ops/unary.ts';
+import { keep, tidy, type Tensor } from '../tensor.ts';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
+
+export interface OptimizerOptions {
+  learningRate?: number;
+  /** Rescale all gradients together so their global L2 norm is at most this (Keras's global_clipnorm). */
+  globalClipNorm?: number;
+}
+
+export type ParamList = Iterable<Tensor> | Iterable<[string, Tensor]>;
+
+/** State of an optimizer: its step count and its slot tensors (moments, velocities) as host arrays, by name. */
+export interface OptimizerState {
+  iterations: number;
+  slots: Record<string, ArrayLike<number>>;
+}
+
+/**
+ * Base of the optimizers: holds named parameters and per-parameter slot tensors, computes the clipping factor on the
+ * device (no readback), and runs each parameter's update as one in-place kernel (kernels/adam.wgsl, sgd.wgsl).
+ */
+export abstract class Optimizer {
+  readonly params: [string, Tensor][];
+  learningRate: number;
+  readonly globalClipNorm: number | undefined;
+  iterations = 0;
+  protected slots = new Map<string, Tensor>();
+
+  constructor(params: ParamList, options: OptimizerOptions, defaultLearningRate: number) {
+    const list = [...params] as (Tensor | [string, Tensor])[];
+    this.params = list.map((p, i) => (Array.isArray(p) ? p : [`param_${i}`, p]));
+    this.learningRate = options.learningRate ?? defaultLearningRate;
+    this.globalClipNorm = options.globalClipNorm;
+    if (!(this.learningRate > 0)) throw new WgradError(`optimizer: learningRate must be positive, got ${this.learningRate}.`);
+  }
+
+  /** A zero-initialised slot tensor named `${param}/${slot}`, made on first use. */
+  protected slot(paramName: string, param: Tensor, slot: string): Tensor {
+    const key = `${paramName}/${slot}`;
+    let t = this.slots.get(key);
+    if (!t) {
+      t = keep(noGrad(() => zerosLike(param)));
+      this.slots.set(key, t);
+    }
+    return t;
+  }
+
+  /** min(1, clip / ||g||) over every gradient, as a one-element tensor that stays on the device. */
+  private clipScale(grads: Tensor[]): Tensor {
+    const backend = grads[0].backend;
+    if (this.globalClipNorm === undefined) return full([1], 1, { backend });
+    const clip = this.globalClipNorm;
+    return tidy(() => {
+      const total = grads.map((g) => sum(square(g))).reduce((a, b) => add(a, b));
+      return reshape(div(clip, maximum(sqrt(total), clip)), [1]);
+    });
+  }
+
+  /** Applies one update to every parameter that has a gradient, in place. */
+  step(): void {
+    const withGrad = this.params.filter(([, p]) => p.requiresGrad && p.grad);
+    if (withGrad.length === 0) return;
+    this.iterations++;
+    noGrad(() => {
+      const scale = this.clipScale(withGrad.map(([, p]) => p.grad!));
+      for (const [name, p] of withGrad) this.update(name, p, p.grad!, scale);
+      scale.dispose();
+    });
+  }
+
+  protected abstract update(name: string, param: Tensor, grad: Tensor, scale: Tensor): void;
+
+  /** Clears every parameter's gradient. */
+  zeroGrad(): void {
+    for (const [, p] of this.params) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+  }
+
+  async stateDict(): Promise<OptimizerState> {
+    const slots: OptimizerState['slots'] = {};
+    for (const [k, t] of this.slots) slots[k] = await t.data();
+    return { iterations: this.iterations, slots };
+  }
+
+  loadStateDict(state: OptimizerState): void {
+    const byName = new Map(this.params);
+    for (const [key, values] of Object.entries(state.slots)) {
+      const [paramName, slot] = [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)];
+      const p = byName.get(paramName);
+      if (!p) throw new WgradError(`optimizer state has a slot '${key}' for a parameter this optimizer does not hold.`);
+      writeHost(this.slot(paramName, p, slot), values);
+    }
+    this.iterations = state.iterations;
+  }
+
+  /** Writes the state to a safetensors file (slots as tensors, the step count in the metadata). */
+  async save(path: string): Promise<void> {
+    const tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }> = {};
+    for (const [k, t] of this.slots) tensors[k] = { shape: t.shape, data: await t.data() };
+    await writeSafetensors(path, tensors, { iterations: String(this.iterations), optimizer: this.constructor.name });
+  }
+
+  async load(path: string): Promise<void> {
+    const file = await readSafetensors(path);
+    const slots: OptimizerState['slots'] = {};
+    for (const [k, t] of Object.entries(file.tensors)) slots[k] = t.data;
+    this.loadStateDict({ iterations: Number(file.metadata.iterations ?? 0), slots });
+  }
+
+  dispose(): void {
+    for (const t of this.slots.values()) t.dispose();
+    this.slots.clear();
+  }
+}
