@@ -93,6 +93,8 @@ export interface MemoryInfo {
   bytes: number;
   /** Bytes parked in the pool for reuse. */
   pooledBytes: number;
+  /** Highest live bytes since the last resetPeakMemory(). */
+  peakBytes: number;
 }
 
 export function memory(): MemoryInfo {
@@ -101,7 +103,13 @@ export function memory(): MemoryInfo {
     buffers: gpu?.pool.liveBuffers ?? 0,
     bytes: gpu?.pool.liveBytes ?? 0,
     pooledBytes: gpu?.pool.pooledBytes ?? 0,
+    peakBytes: gpu?.pool.peakBytes ?? 0,
   };
+}
+
+/** Starts a new peak-memory window (see memory().peakBytes). */
+export function resetPeakMemory(): void {
+  gpu?.pool.resetPeak();
 }
 
 /** Waits until the GPU has finished all submitted work and raises any device error. */

@@ -16,6 +16,8 @@ export class BufferPool {
   liveBuffers = 0;
   liveBytes = 0;
   pooledBytes = 0;
+  /** Highest liveBytes since the last resetPeak(). */
+  peakBytes = 0;
 
   constructor(
     private device: GPUDevice,
@@ -30,6 +32,7 @@ export class BufferPool {
     else buffer = this.device.createBuffer({ size, usage: this.usage });
     this.liveBuffers++;
     this.liveBytes += size;
+    this.peakBytes = Math.max(this.peakBytes, this.liveBytes);
     return buffer;
   }
 
@@ -41,6 +44,10 @@ export class BufferPool {
     let list = this.free.get(size);
     if (!list) this.free.set(size, (list = []));
     list.push(buffer);
+  }
+
+  resetPeak(): void {
+    this.peakBytes = this.liveBytes;
   }
 
   /** Destroys every pooled (not live) buffer. */
