@@ -2,11 +2,12 @@
 # Installs what wgrad needs on a fresh machine, and does nothing where it is already there:
 #  - the libraries for Dawn's OpenGL backend on Mesa's software rasteriser (headless machines without a GPU);
 #    Dawn dlopens the unversioned libEGL.so, which only libegl-dev ships;
+#  - Fashion-MNIST (real 28x28 images in 10 classes) from Debian, the default data of the image example;
 #  - the npm dependencies (npm ci, from package-lock.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev)
+packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev dataset-fashion-mnist)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do
