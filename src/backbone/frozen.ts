@@ -1,0 +1,88 @@
+import { WgradError } from '../errors.ts';
+import { tensor } from '../ops/creation.ts';
+import type { Tensor } from '../tensor.ts';
+import type { Sample } from '../data/directory.ts';
+import type { ImageDataset } from '../data/image-dataset.ts';
+import { encodeLabels } from '../data/labels.ts';
+import { FeatureCache, type FeatureCacheOptions } from './feature-cache.ts';
+import type { MobileNetV2 } from './mobilenet.ts';
+
+export interface FeatureBatch {
+  features: Tensor;
+  labels: Tensor | null;
+  samples: Sample[];
+  /** Pixels of the batch when the backbone had to run on all of it (for attention plots); null on cache hits. */
+  pixels: Float32Array | null;
+}
+
+/**
+ * A frozen backbone as the first stage of a model: images become features once. With the cache (the default) an
+ * image's features are computed on first sight and reused for every later epoch; without augmentation they cannot
+ * change, so later epochs never decode or run the backbone.
+ */
+export class FrozenBackbone {
+  readonly cache: FeatureCache | null;
+
+  constructor(
+    readonly backbone: MobileNetV2,
+    options: { noCache?: boolean } & FeatureCacheOptions = {},
+  ) {
+    this.cache = options.noCache ? null : new FeatureCache(backbone.modelHash, options);
+  }
+
+  get params(): number {
+    return this.backbone.params;
+  }
+
+  get featureShape(): readonly number[] {
+    return this.backbone.featureShape;
+  }
+
+  /** Features for one batch of samples: cached ones are read, the rest decoded and run through the backbone. */
+  async batch(dataset: ImageDataset, samples: Sample[]): Promise<FeatureBatch | null> {
+    const [h, w] = dataset.imageSize;
+    if (h !== this.backbone.inputSize || w !== this.backbone.inputSize || dataset.channels !== 3) {
+      throw new WgradError(
+        `The backbone takes ${this.backbone.inputSize}x${this.backbone.inputSize} RGB images; the dataset gives ${h}x${w}x${dataset.channels}. ` +
+          `Load it with imageSize [${this.backbone.inputSize}, ${this.backbone.inputSize}] and colorMode 'rgb'.`,
+      );
+    }
+    const per = this.featureShape.reduce((a, b) => a * b, 1);
+    const staged = new Float32Array(samples.length * per);
+    const misses = samples.filter((s, i) => !this.cache?.read(s, staged, i * per));
+    let pixels: Float32Array | null = null;
+    let kept = samples;
+    if (misses.length) {
+      const loaded = await dataset.loadBatch(misses);
+      const fresh = loaded ? await this.backbone.features(loaded.pixels, loaded.samples.length) : new Float32Array(0);
+      const freshBy = new Map(loaded?.samples.map((s, i) => [s, fresh.subarray(i * per, (i + 1) * per)]) ?? []);
+      for (const [s, f] of freshBy) this.cache?.write(s, f);
+      // Unreadable files were skipped by the loader; drop them here too.
+      kept = samples.filter((s) => !misses.includes(s) || freshBy.has(s));
+      samples.forEach((s, i) => {
+        const f = freshBy.get(s);
+        if (f) staged.set(f, i * per);
+      });
+      if (misses.length === samples.length && loaded) pixels = loaded.pixels;
+    }
+    if (kept.length === 0) return null;
+    const features = new Float32Array(kept.length * per);
+    let at = 0;
+    samples.forEach((s, i) => {
+      if (kept.includes(s)) features.set(staged.subarray(i * per, (i + 1) * per), at++ * per);
+    });
+    const labels = dataset.labelMode ? encodeLabels(kept.map((s) => s.label), dataset.labelMode, dataset.classNames.length) : null;
+    return { features: tensor(features, [kept.length, ...this.featureShape]), labels, samples: kept, pixels: kept.length === samples.length ? pixels : null };
+  }
+
+  /** One epoch of feature batches, preparing the next batch while the current one trains. */
+  async *epoch(dataset: ImageDataset, epoch: number): AsyncGenerator<FeatureBatch> {
+    const batches = dataset.sampleBatches(epoch);
+    let pending = batches.length ? this.batch(dataset, batches[0]) : null;
+    for (let i = 0; i < batches.length; i++) {
+      const b = await pending!;
+      pending = i + 1 < batches.length ? this.batch(dataset, batches[i + 1]) : null;
+      if (b) yield b;
+    }
+  }
+}
