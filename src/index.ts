@@ -42,3 +42,15 @@ export * as losses from './losses.ts';
 export { Loss, LossMismatchError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, meanSquaredError, getLoss, type LossContext, type LossOptions } from './losses.ts';
 export { Metric, Accuracy, BinaryAccuracy, SparseCategoricalAccuracy, CategoricalAccuracy, accuracy, binaryAccuracy, sparseCategoricalAccuracy, categoricalAccuracy, getMetric } from './metrics.ts';
 export { readSafetensors, writeSafetensors, type SafetensorsFile } from './io/safetensors.ts';
+
+export { imageDatasetFromDirectory, ImageDataset, batchImages, type ImageBatch, type ImageDatasetOptions } from './data/image-dataset.ts';
+export { textDatasetFromDirectory, TextDataset, type TextBatch, type TextDatasetOptions } from './data/text-dataset.ts';
+export { TextVectorization, standardize, type TextVectorizationOptions } from './data/text-vectorization.ts';
+export { decodeImage, resizeBilinear, convertChannels, ImageDecodeError, type RawImage, type ColorMode, type Interpolation } from './data/image.ts';
+export { loadFashionMnist, exportFashionMnist, fashionMnistPixels, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './data/fashion-mnist.ts';
+export { exportSpamAssassin } from './data/spam-assassin.ts';
+export type { Sample } from './data/directory.ts';
+export { MobileNetV2, buildDefaultWeights, DEFAULT_WEIGHTS, type Preprocessing, type MobileNetV2Options } from './backbone/mobilenet.ts';
+export { FrozenBackbone, type FeatureBatch } from './backbone/frozen.ts';
+export { FeatureCache } from './backbone/feature-cache.ts';
+export { softmaxProbe, type ProbeResult } from './train/probe.ts';

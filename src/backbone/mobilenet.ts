@@ -88,8 +88,9 @@ function inspect(raw: Uint8Array, path: string): Inspected {
   const graph = model.graph!;
   const input = graph.input!.find((i) => !(graph.initializer ?? []).some((t) => t.name === i.name))!;
   const dims = dimsOf(input);
+  // Parameters are the weight tensors; rank-0 initializers (Clip's bounds) are constants.
   const count = (names: Set<string>) =>
-    (graph.initializer ?? []).filter((t) => names.has(t.name!)).reduce((s, t) => s + (t.dims ?? []).reduce((a, b) => a * Number(b), 1), 0);
+    (graph.initializer ?? []).filter((t) => names.has(t.name!) && (t.dims ?? []).length > 0).reduce((s, t) => s + (t.dims ?? []).reduce((a, b) => a * Number(b), 1), 0);
   const used = (nodes: import('onnx-proto').onnx.INodeProto[]) => new Set(nodes.flatMap((n) => n.input ?? []));
   if (dims.length === 4 && dims[3] === 3) {
     const output = graph.output![0].name!;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { WgradError } from '../errors.ts';
 import { Rng } from '../random.ts';
+import { convertChannels, resizeBilinear, type Interpolation } from './image.ts';
 
 /** Where Debian's dataset-fashion-mnist package installs the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -65,4 +66,32 @@ export async function exportFashionMnist(outDir: string, options: { split: 'trai
     if (taken.every((t) => t >= options.perClass)) break;
   }
   return written;
+}
+
+/**
+ * The first `perClass` images of each class, resized to size x size RGB (grey replicated), as 0..255 pixels ready
+ * for a backbone, with their labels.
+ */
+export function fashionMnistPixels(
+  split: 'train' | 'test',
+  options: { perClass: number; size?: number; interpolation?: Interpolation; dir?: string },
+): { pixels: Float32Array; labels: number[] } {
+  const data = loadFashionMnist(split, options.dir);
+  const size = options.size ?? 224;
+  const picked: number[] = [];
+  const taken = new Array<number>(10).fill(0);
+  for (let i = 0; i < data.count && picked.length < options.perClass * 10; i++) {
+    if (taken[data.labels[i]] < options.perClass) {
+      taken[data.labels[i]]++;
+      picked.push(i);
+    }
+  }
+  const px = data.rows * data.cols;
+  const pixels = new Float32Array(picked.length * size * size * 3);
+  picked.forEach((i, n) => {
+    const grey = data.pixels.subarray(i * px, (i + 1) * px);
+    const rgb = convertChannels({ data: grey, width: data.cols, height: data.rows, channels: 1 }, 'rgb');
+    pixels.set(resizeBilinear(rgb, size, size, options.interpolation ?? 'bilinear'), n * size * size * 3);
+  });
+  return { pixels, labels: picked.map((i) => data.labels[i]) };
 }
