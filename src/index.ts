@@ -54,3 +54,11 @@ export { MobileNetV2, buildDefaultWeights, DEFAULT_WEIGHTS, type Preprocessing, 
 export { FrozenBackbone, type FeatureBatch } from './backbone/frozen.ts';
 export { FeatureCache } from './backbone/feature-cache.ts';
 export { softmaxProbe, type ProbeResult } from './train/probe.ts';
+
+export { Model, History, type ModelOptions, type CompileOptions, type FitOptions, type OptimizerSpec } from './train/model.ts';
+export { EarlyStopping, ModelCheckpoint, CSVLogger, type Callback, type Logs } from './train/callbacks.ts';
+export type { ArrayData, Data, InputStage } from './train/batches.ts';
+export { plotHistory, niceTicks } from './plot/history.ts';
+export { plotAttention, attentionReceived, type AttentionImage } from './plot/attention.ts';
+export { Canvas } from './plot/canvas.ts';
+export { encodePng } from './plot/png.ts';

@@ -1,0 +1,295 @@
+import { WgradError } from '../errors.ts';
+import { noGrad } from '../grad-mode.ts';
+import { FrozenBackbone } from '../backbone/frozen.ts';
+import { TextVectorization } from '../data/text-vectorization.ts';
+import { getLoss, BinaryCrossentropy, type Loss } from '../losses.ts';
+import { Accuracy, BinaryAccuracy, getMetric, type Metric } from '../metrics.ts';
+import { Dense, Sequential } from '../nn/layers.ts';
+import type { Module } from '../nn/module.ts';
+import { add, mul } from '../ops/binary.ts';
+import { zeros } from '../ops/creation.ts';
+import { Adam, AdamW } from '../optim/adam.ts';
+import type { Optimizer } from '../optim/optimizer.ts';
+import { SGD } from '../optim/sgd.ts';
+import { manualSeed } from '../random.ts';
+import { keep, tidy, type Tensor } from '../tensor.ts';
+import { batchCount, epochBatches, type Data, type InputStage } from './batches.ts';
+import type { Callback, Logs } from './callbacks.ts';
+import { Progress, type Verbosity } from './progress.ts';
+import { layerRows, renderSummary, type SummaryRow } from './summary.ts';
+
+export interface ModelOptions {
+  name?: string;
+  /** A frozen first stage: a backbone for images, or a TextVectorization for text. */
+  input?: InputStage;
+  layers: Module[];
+  /** Input shape without the batch axis, when there is no input stage to tell it. */
+  inputShape?: number[];
+}
+
+export type OptimizerSpec = 'adam' | 'adamw' | 'sgd' | Optimizer | ((params: [string, Tensor][]) => Optimizer);
+
+export interface CompileOptions {
+  optimizer: OptimizerSpec;
+  loss: string | Loss;
+  metrics?: (string | Metric)[];
+}
+
+export interface FitOptions {
+  epochs?: number;
+  validationData?: Data;
+  callbacks?: Callback[];
+  /** 1: a progress bar per epoch on a terminal, a line per epoch otherwise; 0: silent. */
+  verbose?: Verbosity;
+  /** Seeds weight initialisation and dropout so that runs repeat exactly (datasets carry their own seeds). */
+  seed?: number;
+}
+
+/** Per-epoch lists of every logged value (loss, metrics, and their val_ forms), as Keras's History. */
+export class History {
+  readonly epoch: number[] = [];
+  readonly history: Record<string, number[]> = {};
+  /** Why training ended early: 'early-stopping', 'interrupted', or null. */
+  stopped: 'early-stopping' | 'interrupted' | null = null;
+
+  record(epoch: number, logs: Logs): void {
+    this.epoch.push(epoch);
+    for (const [k, v] of Object.entries(logs)) (this.history[k] ??= []).push(v);
+  }
+}
+
+/**
+ * A model as Keras users know it: an optional frozen input stage (computed once per image with the feature
+ * cache), trainable layers, compile/fit/evaluate/predict and summary().
+ */
+export class Model {
+  readonly name: string;
+  readonly input: InputStage | null;
+  readonly head: Sequential;
+  stopTraining = false;
+  private optimizer: Optimizer | null = null;
+  private optimizerSpec: OptimizerSpec | null = null;
+  private loss: Loss | null = null;
+  private metrics: Metric[] = [];
+  private readonly inputShape: number[] | undefined;
+
+  constructor(options: ModelOptions) {
+    this.name = options.name ?? 'model';
+    this.input = options.input ?? null;
+    this.head = new Sequential(options.layers, { name: `${this.name}_head` });
+    this.inputShape = options.inputShape;
+  }
+
+  get layers(): readonly Module[] {
+    return this.head.modules;
+  }
+
+  parameters(): Tensor[] {
+    return this.head.parameters();
+  }
+
+  /** Shape of one example as the trainable layers receive it. */
+  get headInputShape(): number[] {
+    if (this.input instanceof FrozenBackbone) return [...this.input.featureShape];
+    if (this.input instanceof TextVectorization) {
+      if (!this.input.outputSequenceLength) throw new WgradError('summary(): give the TextVectorization an outputSequenceLength so shapes are known.');
+      return [this.input.outputSequenceLength];
+    }
+    if (!this.inputShape) throw new WgradError(`${this.name}: pass inputShape (without the batch axis) so that the layers can be built.`);
+    return this.inputShape;
+  }
+
+  /** Builds every layer by running one zero example through it. */
+  build(): void {
+    if (this.head.isBuilt) return;
+    const dtype = this.input instanceof TextVectorization ? 'int32' : 'float32';
+    noGrad(() => tidy(() => void this.head.call(zeros([1, ...this.headInputShape], { dtype }))));
+  }
+
+  compile(options: CompileOptions): void {
+    this.loss = getLoss(options.loss);
+    this.metrics = (options.metrics ?? []).map((m) => {
+      const metric = getMetric(m);
+      // 'accuracy' with binary cross-entropy on logits thresholds at 0, not 0.5 (Keras gets this wrong).
+      if (metric instanceof Accuracy && this.loss instanceof BinaryCrossentropy) {
+        const binary = new BinaryAccuracy(this.loss.fromLogits ? 0 : 0.5);
+        Object.defineProperty(binary, 'name', { value: 'accuracy' });
+        return binary;
+      }
+      return metric;
+    });
+    this.optimizerSpec = options.optimizer;
+    this.optimizer = null;
+  }
+
+  private ensureOptimizer(): Optimizer {
+    if (this.optimizer) return this.optimizer;
+    const spec = this.optimizerSpec;
+    if (!spec) throw new WgradError(`${this.name}: call compile({ optimizer, loss, metrics }) before fit().`);
+    const params = this.head.namedParameters().filter(([, p]) => p.requiresGrad);
+    if (typeof spec === 'string') {
+      const make = { adam: () => new Adam(params), adamw: () => new AdamW(params), sgd: () => new SGD(params) }[spec];
+      if (!make) throw new WgradError(`Unknown optimizer '${spec}'; use adam, adamw or sgd, or pass an Optimizer.`);
+      this.optimizer = make();
+    } else this.optimizer = typeof spec === 'function' ? spec(params) : spec;
+    return this.optimizer;
+  }
+
+  /** The last layer's activation, so that the loss can catch logits fed as probabilities (and the reverse). */
+  private outputActivation(): string | undefined {
+    const last = this.layers[this.layers.length - 1];
+    return last instanceof Dense ? last.activation : undefined;
+  }
+
+  private checkCompiled(): Loss {
+    if (!this.loss) throw new WgradError(`${this.name}: call compile({ optimizer, loss, metrics }) first.`);
+    return this.loss;
+  }
+
+  /** Trains for `epochs` passes over `data`. Ctrl-C stops after the current step and keeps the history so far. */
+  async fit(data: Data, options: FitOptions = {}): Promise<History> {
+    const loss = this.checkCompiled();
+    const epochs = options.epochs ?? 1;
+    const verbose = options.verbose ?? 1;
+    const callbacks = options.callbacks ?? [];
+    if (options.seed !== undefined) manualSeed(options.seed);
+    this.build();
+    const optimizer = this.ensureOptimizer();
+    const history = new History();
+    const progress = new Progress(verbose, epochs);
+    let interrupted = false;
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      progress.note('Interrupted: stopping after this step (press Ctrl-C again to quit now).');
+    };
+    process.on('SIGINT', onSigint);
+    this.stopTraining = false;
+    const context = { activation: this.outputActivation() };
+    try {
+      for (const cb of callbacks) await cb.onTrainBegin?.(this);
+      for (let epoch = 0; epoch < epochs && !this.stopTraining && !interrupted; epoch++) {
+        const steps = batchCount(data);
+        progress.epochBegin(epoch, steps);
+        this.head.train();
+        for (const m of this.metrics) m.resetState();
+        let lossSum: Tensor | null = null;
+        let seen = 0;
+        let step = 0;
+        for await (const batch of epochBatches(data, this.input, epoch)) {
+          if (!batch.y) throw new WgradError('fit() needs labelled data (labelMode must not be null).');
+          const weighted = tidy(() => {
+            const out = this.head.call(batch.x, { training: true });
+            const l = loss.call(batch.y!, out, context);
+            l.backward();
+            optimizer.step();
+            optimizer.zeroGrad();
+            for (const m of this.metrics) m.updateState(batch.y!, out);
+            const part = mul(l, batch.size);
+            return lossSum ? add(lossSum, part) : part;
+          });
+          lossSum?.dispose();
+          lossSum = keep(weighted);
+          seen += batch.size;
+          step++;
+          batch.x.dispose();
+          batch.y.dispose();
+          if (progress.interactive) progress.step(step, steps, await this.logs(lossSum, seen));
+          if (interrupted) break;
+        }
+        if (interrupted) break;
+        const logs = await this.logs(lossSum, seen);
+        lossSum?.dispose();
+        if (options.validationData) {
+          const val = await this.evaluate(options.validationData, { verbose: 0 });
+          for (const [k, v] of Object.entries(val)) logs[`val_${k}`] = v;
+        }
+        history.record(epoch, logs);
+        progress.epochEnd(epoch, step, logs);
+        for (const cb of callbacks) await cb.onEpochEnd?.(epoch, logs, this);
+      }
+      for (const cb of callbacks) await cb.onTrainEnd?.(this);
+    } finally {
+      process.off('SIGINT', onSigint);
+      this.head.eval();
+    }
+    history.stopped = interrupted ? 'interrupted' : this.stopTraining ? 'early-stopping' : null;
+    return history;
+  }
+
+  private async logs(lossSum: Tensor | null, seen: number): Promise<Logs> {
+    const logs: Logs = { loss: lossSum && seen ? (await lossSum.item()) / seen : NaN };
+    for (const m of this.metrics) logs[m.name] = await m.result();
+    return logs;
+  }
+
+  /** The loss and metrics over `data`, in eval mode. */
+  async evaluate(data: Data, options: { verbose?: Verbosity } = {}): Promise<Logs> {
+    const loss = this.checkCompiled();
+    this.build();
+    this.head.eval();
+    // Training logs are read before validation runs, so the compiled metrics can be reset and reused here.
+    const metrics = this.metrics;
+    for (const m of metrics) m.resetState();
+    let lossSum: Tensor | null = null;
+    let seen = 0;
+    const context = { activation: this.outputActivation() };
+    for await (const batch of epochBatches(data, this.input, 0)) {
+      if (!batch.y) throw new WgradError('evaluate() needs labelled data.');
+      const next = noGrad(() =>
+        tidy(() => {
+          const out = this.head.call(batch.x);
+          for (const m of metrics) m.updateState(batch.y!, out);
+          const part = mul(loss.call(batch.y!, out, context), batch.size);
+          return lossSum ? add(lossSum, part) : part;
+        }),
+      );
+      lossSum?.dispose();
+      lossSum = keep(next);
+      seen += batch.size;
+      batch.x.dispose();
+      batch.y.dispose();
+    }
+    const logs: Logs = { loss: lossSum ? (await lossSum.item()) / seen : NaN };
+    lossSum?.dispose();
+    for (const m of metrics) logs[m.name] = await m.result();
+    if (options.verbose) console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - '));
+    return logs;
+  }
+
+  /** Outputs batch by batch (eval mode), each with its batch's labels when the data has them. */
+  async *predict(data: Data): AsyncGenerator<{ output: Tensor; labels: Tensor | null; pixels: Float32Array | null }> {
+    this.build();
+    this.head.eval();
+    for await (const batch of epochBatches(data, this.input, 0)) {
+      const output = noGrad(() => tidy(() => this.head.call(batch.x)));
+      batch.x.dispose();
+      yield { output, labels: batch.y, pixels: batch.pixels };
+    }
+  }
+
+  /** The summary table (also printed unless print is false). */
+  summary(options: { print?: boolean } = {}): string {
+    this.build();
+    const rows: SummaryRow[] = [];
+    const shape = this.headInputShape;
+    if (this.input instanceof FrozenBackbone) {
+      rows.push({ name: 'mobilenet_v2', type: 'MobileNetV2, frozen', outputShape: [null, ...this.input.featureShape], params: this.input.params, trainable: false });
+    } else if (this.input instanceof TextVectorization) {
+      rows.push({ name: 'text_vectorization', type: 'TextVectorization', outputShape: [null, ...shape], params: 0, trainable: false });
+    }
+    rows.push(...layerRows(this.layers, shape));
+    const text = renderSummary(this.name, rows);
+    if (options.print ?? true) console.log(text);
+    return text;
+  }
+
+  saveWeights(path: string): Promise<void> {
+    return this.head.saveWeights(path);
+  }
+
+  loadWeights(path: string): Promise<void> {
+    this.build();
+    return this.head.loadWeights(path);
+  }
+}
