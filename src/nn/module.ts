@@ -24,7 +24,8 @@ export function uniqueName(base: string): string {
   return n === 0 ? base : `${base}_${n}`;
 }
 
-const snakeCase = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
+// GlobalAveragePooling1D -> global_average_pooling1d, as Keras names it.
+const snakeCase = (s: string): string => s.replace(/([a-z])([A-Z])/g, '$1_$2').replace(/([A-Z])([A-Z][a-z])/g, '$1_$2').toLowerCase();
 
 /**
  * A layer or model: parameters with stable dotted names, sub-modules, a trainable flag, train/eval modes, and a
