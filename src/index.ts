@@ -53,7 +53,7 @@ export type { Sample } from './data/directory.ts';
 export { MobileNetV2, buildDefaultWeights, DEFAULT_WEIGHTS, type Preprocessing, type MobileNetV2Options } from './backbone/mobilenet.ts';
 export { FrozenBackbone, type FeatureBatch } from './backbone/frozen.ts';
 export { FeatureCache } from './backbone/feature-cache.ts';
-export { softmaxProbe, type ProbeResult } from './train/probe.ts';
+export { softmaxProbe, bagOfWordsLogistic, type ProbeResult } from './train/probe.ts';
 
 export { Model, History, type ModelOptions, type CompileOptions, type FitOptions, type OptimizerSpec } from './train/model.ts';
 export { EarlyStopping, ModelCheckpoint, CSVLogger, type Callback, type Logs } from './train/callbacks.ts';

@@ -203,6 +203,13 @@ export class Sequential extends Module {
   }
 
   add(layer: Module): this {
+    if (layer.autoNamed) {
+      // Named within this model (dense, dense_1, ...), independent of other models made in the process.
+      const taken = new Set(this.layers.map((l) => l.name));
+      let name = layer.baseName;
+      for (let i = 1; taken.has(name); i++) name = `${layer.baseName}_${i}`;
+      layer.name = name;
+    }
     this.layers.push(this.addModule(layer.name, layer));
     return this;
   }

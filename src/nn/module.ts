@@ -32,7 +32,11 @@ const snakeCase = (s: string): string => s.replace(/([a-z])([A-Z])/g, '$1_$2').r
  * build step run on the first call, when the input shape is known (as Keras builds Dense from its input).
  */
 export abstract class Module {
-  readonly name: string;
+  /** Unique in its container: layers without a given name are renamed when added, so one architecture always gets
+   * the same parameter names (and weight files load into a fresh copy of it). */
+  name: string;
+  /** True when the name was generated rather than given. */
+  readonly autoNamed: boolean;
   /** Dropout and similar layers act only in training mode. */
   training = false;
   private ownParams = new Map<string, Tensor>();
@@ -43,7 +47,13 @@ export abstract class Module {
   inputShape: number[] | null = null;
 
   constructor(name?: string) {
-    this.name = name ?? uniqueName(snakeCase(this.constructor.name));
+    this.autoNamed = name === undefined;
+    this.name = name ?? uniqueName(this.baseName);
+  }
+
+  /** The generated name's stem: GlobalAveragePooling1D -> global_average_pooling1d. */
+  get baseName(): string {
+    return snakeCase(this.constructor.name);
   }
 
   /** Creates weights that depend on the input shape. Runs once, before the first forward. */

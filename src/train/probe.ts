@@ -1,9 +1,8 @@
 import { noGrad } from '../grad-mode.ts';
 import { Dense } from '../nn/layers.ts';
 import { Adam } from '../optim/adam.ts';
-import { SparseCategoricalCrossentropy } from '../losses.ts';
-import { mean } from '../ops/reduce.ts';
-import { argmax } from '../ops/reduce.ts';
+import { BinaryCrossentropy, SparseCategoricalCrossentropy } from '../losses.ts';
+import { argmax, mean } from '../ops/reduce.ts';
 import { tensor } from '../ops/creation.ts';
 import { tidy, type Tensor } from '../tensor.ts';
 
@@ -44,6 +43,54 @@ export async function softmaxProbe(
   };
   const result = { trainAccuracy: await accuracy(xTrain, train.labels), testAccuracy: await accuracy(xTest, test.labels) };
   for (const t of [xTrain, xTest, yTrain]) t.dispose();
+  opt.dispose();
+  layer.dispose();
+  return result;
+}
+
+/**
+ * Bag-of-words logistic regression, the baseline a text model has to beat: binary presence of each vocabulary
+ * token (ids from the same TextVectorization), one sigmoid unit, Adam on mini-batches built on the host.
+ */
+export async function bagOfWordsLogistic(
+  train: { ids: Int32Array[]; labels: number[] },
+  test: { ids: Int32Array[]; labels: number[] },
+  vocabulary: number,
+  options: { epochs?: number; batchSize?: number; learningRate?: number } = {},
+): Promise<ProbeResult> {
+  const batchSize = options.batchSize ?? 256;
+  const rows = (ids: Int32Array[], from: number, to: number) => {
+    const x = new Float32Array((to - from) * vocabulary);
+    for (let r = from; r < to; r++) for (const id of ids[r]) if (id > 1) x[(r - from) * vocabulary + id] = 1;
+    return tensor(x, [to - from, vocabulary]);
+  };
+  const layer = new Dense(1, { name: 'bag_of_words' });
+  layer.call(rows(train.ids, 0, 1));
+  const opt = new Adam(layer.namedParameters(), { learningRate: options.learningRate ?? 0.01 });
+  const loss = new BinaryCrossentropy({ fromLogits: true });
+  const order = train.ids.map((_, i) => i);
+  for (let epoch = 0; epoch < (options.epochs ?? 10); epoch++) {
+    for (let start = 0; start < order.length; start += batchSize) {
+      const end = Math.min(order.length, start + batchSize);
+      tidy(() => {
+        const x = rows(train.ids, start, end);
+        const y = tensor(train.labels.slice(start, end), [end - start, 1]);
+        loss.call(y, layer.call(x)).backward();
+        opt.step();
+        opt.zeroGrad();
+      });
+    }
+  }
+  const accuracy = async (data: { ids: Int32Array[]; labels: number[] }) => {
+    let correct = 0;
+    for (let start = 0; start < data.ids.length; start += batchSize) {
+      const end = Math.min(data.ids.length, start + batchSize);
+      const logits = await noGrad(() => tidy(() => layer.call(rows(data.ids, start, end)))).data();
+      for (let i = 0; i < end - start; i++) if ((logits[i] > 0 ? 1 : 0) === data.labels[start + i]) correct++;
+    }
+    return correct / data.ids.length;
+  };
+  const result = { trainAccuracy: await accuracy(train), testAccuracy: await accuracy(test) };
   opt.dispose();
   layer.dispose();
   return result;

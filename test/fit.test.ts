@@ -1,0 +1,204 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as wg from '../src/index.ts';
+import { gpu } from './helpers.ts';
+
+const root = `out/test/fit-${process.pid}`;
+
+/** Separable synthetic data in memory: class = which half of the features carries the signal. */
+function arrayData(n: number, seed: number, batchSize = 16): wg.ArrayData {
+  const rng = new wg.Rng(seed);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 2;
+    for (let f = 0; f < 8; f++) x.push(rng.normal() * 0.5 + ((f < 4) === (c === 0) ? 1 : 0));
+    y.push(c);
+  }
+  return { x: wg.tensor(x, [n, 8]), y: wg.tensor(y, [n], { dtype: 'int32' }), batchSize, shuffle: true, seed };
+}
+
+const smallModel = () =>
+  new wg.Model({ name: 'small', inputShape: [8], layers: [new wg.Dense(16, { activation: 'relu' }), new wg.Dropout(0.2), new wg.Dense(2, { activation: 'softmax' })] });
+
+const fit = suite('compile / fit / evaluate / predict');
+fit.before(async () => {
+  await gpu();
+  rmSync(root, { recursive: true, force: true });
+});
+
+fit('fit on a tiny image folder through the frozen backbone: loss falls, History has every key per epoch', async () => {
+  const backbone = await wg.MobileNetV2.load();
+  await wg.exportFashionMnist(join(root, 'images'), { split: 'test', perClass: 6, seed: 1 });
+  const opts = { imageSize: [224, 224] as [number, number], batchSize: 4, seed: 7, classNames: ['Sandal', 'Trouser'], interpolation: backbone.interpolation };
+  const [train, val] = wg.imageDatasetFromDirectory(join(root, 'images'), { ...opts, validationSplit: 0.25, subset: 'both' });
+  wg.manualSeed(0);
+  const model = new wg.Model({
+    input: new wg.FrozenBackbone(backbone),
+    // A narrow head keeps this test quick; the seed-1 head itself is the example's.
+    layers: [
+      new wg.Reshape([49, 1280]),
+      new wg.Dense(64, { activation: 'relu' }),
+      new wg.MultiHeadSelfAttention(64, 2),
+      new wg.GlobalAveragePooling1D(),
+      new wg.Dense(2, { activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: (p) => new wg.Adam(p, { learningRate: 0.003 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const history = await model.fit(train, { epochs: 4, validationData: val, verbose: 0 });
+  assert.equal(Object.keys(history.history).sort(), ['accuracy', 'loss', 'val_accuracy', 'val_loss']);
+  for (const v of Object.values(history.history)) assert.is(v.length, 4);
+  assert.equal(history.epoch, [0, 1, 2, 3]);
+  const losses = history.history.loss;
+  assert.ok(losses[3] < losses[0], `loss went down: ${losses.map((l) => l.toFixed(3))}`);
+  const evaluated = await model.evaluate(val);
+  assert.ok(evaluated.accuracy >= 0 && Number.isFinite(evaluated.loss));
+  let predicted = 0;
+  for await (const { output } of model.predict(val)) {
+    assert.equal(output.shape.slice(1), [2]);
+    predicted += output.shape[0];
+  }
+  assert.is(predicted, val.samples.length);
+});
+
+fit("fit accepts Keras names, refuses seed 1's loss mistake before training", async () => {
+  const data = arrayData(32, 1);
+  const model = smallModel();
+  model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+  await model.fit(data, { epochs: 1, verbose: 0 }).then(
+    () => assert.unreachable('should refuse'),
+    (e: Error) => assert.match(e.message, /binary_crossentropy: labels \[16\] hold one class id per example.*sparseCategoricalCrossentropy/s),
+  );
+});
+
+fit('with a seed, two runs give identical histories (weights, shuffles and dropout masks)', async () => {
+  const run = async () => {
+    const model = smallModel();
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+    return (await model.fit(arrayData(64, 3), { epochs: 3, validationData: arrayData(32, 4), seed: 11, verbose: 0 })).history;
+  };
+  assert.equal(await run(), await run());
+});
+
+fit('EarlyStopping stops after `patience` epochs without improvement and restores the best weights', async () => {
+  const model = smallModel();
+  model.build();
+  const es = new wg.EarlyStopping({ monitor: 'val_loss', patience: 2, restoreBestWeights: true });
+  es.onTrainBegin();
+  const losses = [1.0, 0.8, 0.9, 0.85, 0.7];
+  let stoppedAt = -1;
+  for (let e = 0; e < losses.length && !model.stopTraining; e++) {
+    for (const p of model.parameters()) wg.writeHost(p, new Array(p.size).fill(e));
+    await es.onEpochEnd(e, { val_loss: losses[e] }, model);
+    stoppedAt = e;
+  }
+  assert.is(stoppedAt, 3, 'epochs 2 and 3 did not improve on epoch 1');
+  es.onTrainEnd(model);
+  assert.ok((await model.parameters()[0].data()).every((v) => v === 1), 'weights of epoch 1 are back');
+
+  // In fit: nothing beats an impossible minDelta, so training stops after patience + 1 epochs.
+  const fitted = smallModel();
+  fitted.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const h = await fitted.fit(arrayData(32, 2), { epochs: 10, callbacks: [new wg.EarlyStopping({ monitor: 'loss', patience: 1, minDelta: 100 })], verbose: 0 });
+  assert.is(h.epoch.length, 2);
+  assert.is(h.stopped, 'early-stopping');
+});
+
+fit('ModelCheckpoint saves best-only as complete safetensors files; the CSV logger keeps one row per epoch', async () => {
+  const model = smallModel();
+  model.build();
+  const ckpt = new wg.ModelCheckpoint(join(root, 'ckpt/best-{epoch}.safetensors'), { monitor: 'val_loss', saveBestOnly: true });
+  for (const [e, v] of [0.9, 0.7, 0.8, 0.6].entries()) await ckpt.onEpochEnd(e, { val_loss: v }, model);
+  assert.equal(ckpt.saved.map((p) => p.split('/').pop()), ['best-1.safetensors', 'best-2.safetensors', 'best-4.safetensors']);
+  assert.ok(readdirSync(join(root, 'ckpt')).every((f) => !f.includes('partial')), 'no half-written files');
+  const fresh = smallModel();
+  await fresh.loadWeights(ckpt.saved[2]);
+  const csv = new wg.CSVLogger(join(root, 'log.csv'));
+  csv.onTrainBegin();
+  await csv.onEpochEnd(0, { loss: 0.5, accuracy: 0.7 });
+  await csv.onEpochEnd(1, { loss: 0.4, accuracy: 0.8 });
+  assert.is(readFileSync(join(root, 'log.csv'), 'utf8'), 'epoch,loss,accuracy\n0,0.5,0.7\n1,0.4,0.8\n');
+});
+
+fit('Ctrl-C during fit stops after the current step and keeps the history so far', async () => {
+  const model = smallModel();
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  const interrupt: wg.Callback = { onEpochEnd: (e) => void (e === 1 && process.emit('SIGINT')) };
+  const h = await model.fit(arrayData(32, 5), { epochs: 10, callbacks: [interrupt], verbose: 0 });
+  assert.is(h.stopped, 'interrupted');
+  assert.is(h.epoch.length, 2);
+  assert.is(process.listenerCount('SIGINT'), 0, 'the handler is removed after fit');
+});
+
+fit('summary(): seed-1 head counts checked by hand, frozen backbone non-trainable', async () => {
+  const backbone = await wg.MobileNetV2.load();
+  const model = new wg.Model({
+    name: 'seed1',
+    input: new wg.FrozenBackbone(backbone),
+    layers: [new wg.Reshape([49, 1280]), new wg.MultiHeadSelfAttention(1280, 8), new wg.GlobalAveragePooling1D(), new wg.Dense(256, { activation: 'relu' }), new wg.Dropout(0.5), new wg.Dense(2, { activation: 'softmax' })],
+  });
+  const text = model.summary({ print: false });
+  // MHSA: 4 dense layers of 1280x1280 weights + 1280 biases; Dense(256): 1280*256 + 256; Dense(2): 256*2 + 2.
+  const mhsa = 4 * (1280 * 1280 + 1280);
+  assert.is(mhsa, 6_558_720);
+  assert.is(1280 * 256 + 256, 327_936);
+  assert.match(text, /multi_head_self_attention\S* \(MultiHeadSelfAttention\) *│ \(None, 49, 1280\) *│ 6,558,720 │/);
+  assert.match(text, /\(Dense\) *│ \(None, 256\) *│ +327,936 │/);
+  assert.match(text, /mobilenet_v2 \(MobileNetV2, frozen\) *│ \(None, 7, 7, 1280\) *│ 2,206,816 │/);
+  const trainable = mhsa + 327_936 + 514;
+  assert.match(text, new RegExp(`Total params: ${(trainable + 2_206_816).toLocaleString('en-US')} `));
+  assert.match(text, new RegExp(`Trainable params: ${trainable.toLocaleString('en-US')} `));
+  assert.match(text, /Non-trainable params: 2,206,816 /);
+});
+
+fit('plotHistory and plotAttention write valid PNGs of the stated size with the curves drawn', async () => {
+  const path = join(root, 'history.png');
+  wg.plotHistory({ loss: [1, 0.6, 0.4], accuracy: [0.5, 0.7, 0.9], val_loss: [0.9, 0.7, 0.6], val_accuracy: [0.6, 0.7, 0.8] }, path, { width: 900, height: 400 });
+  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+  assert.equal([info.width, info.height], [900, 400]);
+  const count = (r: number, g: number, b: number) => {
+    let n = 0;
+    for (let i = 0; i < data.length; i += info.channels) if (Math.abs(data[i] - r) < 8 && Math.abs(data[i + 1] - g) < 8 && Math.abs(data[i + 2] - b) < 8) n++;
+    return n;
+  };
+  assert.ok(count(31, 119, 180) > 500, 'train curves (blue)');
+  assert.ok(count(255, 127, 14) > 500, 'validation curves (orange)');
+  // The two panels differ: the accuracy curve rises where the loss curve falls.
+  const blueRows = (x0: number, x1: number) => {
+    const rows: number[] = [];
+    for (let y = 0; y < info.height; y++) for (let x = x0; x < x1; x++) {
+      const i = (y * info.width + x) * info.channels;
+      if (Math.abs(data[i] - 31) < 8 && Math.abs(data[i + 1] - 119) < 8 && Math.abs(data[i + 2] - 180) < 8) rows.push(y);
+    }
+    return rows;
+  };
+  assert.ok(blueRows(100, 140).length > 0 && blueRows(550, 590).length > 0);
+
+  const scores = new Float32Array(2 * 49 * 49).fill(1 / 49);
+  scores[30] = 5;
+  const image = { pixels: new Float32Array(28 * 28).map((_, i) => (i % 28) * 9), width: 28, height: 28, channels: 1 };
+  wg.plotAttention(image, scores, join(root, 'attention.png'), { heads: 2 });
+  const att = await sharp(join(root, 'attention.png')).metadata();
+  assert.ok(att.width! > 500 && att.height! > 250);
+  assert.throws(() => wg.plotAttention(image, scores.subarray(1), join(root, 'x.png'), { heads: 2 }), /do not make 2 heads of \[49, 49\]/);
+});
+
+fit('the example scripts run end to end with tiny settings (so the README commands cannot rot)', () => {
+  const run = (script: string, args: string[]) =>
+    execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+  const image = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '1', '--batch-size', '4', '--out', join(root, 'ex1')]);
+  assert.match(image, /Total params: 9,093,986/);
+  assert.match(image, /test \(official Fashion-MNIST test file\): loss/);
+  assert.match(image, /softmax-regression probe/);
+  for (const f of ['history.png', 'attention-1.png']) assert.ok(existsSync(join(root, 'ex1', f)), f);
+  const text = run('examples/text-classification.ts', ['--limit-per-class', '12', '--epochs', '1', '--sequence-length', '16', '--out', join(root, 'ex2')]);
+  assert.match(text, /test: loss .* accuracy/);
+  assert.match(text, /bag-of-words logistic regression/);
+  assert.ok(existsSync(join(root, 'ex2', 'history.png')));
+});
+
+fit.run();
