@@ -13,6 +13,8 @@ export interface InitOptions {
   debug?: boolean;
   /** Print the chosen adapter (default true). */
   log?: boolean;
+  /** Time the kernel variants once per adapter and keep the fastest (default true; WGRAD_TUNE=0 turns it off). */
+  tune?: boolean;
 }
 
 export interface RuntimeInfo {
@@ -47,6 +49,14 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   if (backend === 'webgpu' && !gpu) {
     gpu = await GpuDevice.create({ adapter: options.adapter ?? env.adapter ?? 'auto', debug: options.debug });
     if (options.log ?? true) console.log(`wgrad: WebGPU adapter ${describeAdapter(gpu.report)}`);
+    current = backend;
+    if ((options.tune ?? true) && process.env.WGRAD_TUNE !== '0') {
+      const { autotune } = await import('./autotune.ts');
+      const result = await autotune(gpu);
+      if ((options.log ?? true) && !result.fromCache) {
+        console.log(`wgrad: tuned matmul for this adapter: ${result.matmul} (${Object.entries(result.measuredMs).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')} at 512^3)`);
+      }
+    }
   }
   current = backend;
   return runtimeInfo();

@@ -1,3 +1,6 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { AdapterReport } from './adapter.ts';
 
 /**
@@ -6,23 +9,77 @@ import type { AdapterReport } from './adapter.ts';
  * matmul
  * - 'regblock' (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 loads, 8x1 workgroups, no
  *   workgroup memory; transposed or unaligned operands are first packed into zero-padded vec4 rows.
- *   Chosen for software adapters. Measured with bench/matmul-variants.ts on Dawn OpenGL -> Mesa 22.3 llvmpipe,
- *   2 AMD EPYC cores, 2026-11-22: 1024^3 7.8 GFLOP/s (tiled 1.7); 1568x1280x1280 6.8 (tiled 1.5); 256^3 5.1
- *   (tiled 1.1). Register tiles tried at 1024^3: 4x16 7.8-8.0, 16x16 7.0, 8x16 5.4, 2x16 5.5, 1x16 2.2, and a
- *   16x16 tile from scalar loads 2.5. Workgroup widths 8-64 were within noise; 4 lost 40%.
+ *   The default for software adapters. Measured with bench/matmul-variants.ts on Dawn OpenGL -> Mesa 22.3 llvmpipe,
+ *   2 AMD EPYC cores, 2026-11-22: 1024^3 7.8-12.7 GFLOP/s depending on the machine's state (tiled 1.7);
+ *   1568x1280x1280 6.8 (tiled 1.5); 256^3 5.1 (tiled 1.1). Register tiles tried at 1024^3: 4x16 7.8-8.0,
+ *   16x16 7.0, 8x16 5.4, 2x16 5.5, 1x16 2.2, and a 16x16 tile from scalar loads 2.5. Lanes along rows instead of
+ *   columns (1x8 workgroups) lost 60%; skipping all-zero blocks of A gained nothing (llvmpipe runs both sides of the
+ *   branch under masks).
+ * - 'regblock-wide': the same kernel with 64x1 workgroups, a candidate for adapters that favour wide workgroups.
  * - 'tiled' (kernels/matmul_tiled.wgsl): 64x64 workgroup tile staged in workgroup memory, 4x4 per invocation.
- *   Chosen for hardware GPUs, where workgroup memory is on-chip and loads are coalesced across a warp.
+ *   The default for hardware GPUs, where workgroup memory is on-chip and loads coalesce across a warp.
+ * At first use on an adapter, autotune() times each candidate on a 512^3 matmul and keeps the fastest (cached on
+ * disk per adapter and wgrad version); WGRAD_TUNE=0 or init({ tune: false }) keeps these defaults.
  */
-export type MatmulVariant = 'regblock' | 'tiled';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['regblock', 'tiled'];
+export type MatmulVariant = 'regblock' | 'regblock-wide' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['regblock', 'regblock-wide', 'tiled'];
 
-let matmulOverride: MatmulVariant | null = null;
-
-export function matmulVariant(report: AdapterReport): MatmulVariant {
-  return matmulOverride ?? (report.software ? 'regblock' : 'tiled');
+export interface MatmulConfig {
+  kernel: 'matmul_regblock' | 'matmul_tiled';
+  workgroupX: number;
 }
 
-/** Forces one matmul variant (null restores the per-adapter choice). Used by tests and the bench. */
+export const MATMUL_CONFIGS: Record<MatmulVariant, MatmulConfig> = {
+  regblock: { kernel: 'matmul_regblock', workgroupX: 8 },
+  'regblock-wide': { kernel: 'matmul_regblock', workgroupX: 64 },
+  tiled: { kernel: 'matmul_tiled', workgroupX: 16 },
+};
+
+let matmulOverride: MatmulVariant | null = null;
+const tuned = new Map<string, MatmulVariant>();
+
+export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'regblock' : 'tiled');
+
+/** The identity tuning results are cached under: the adapter as Dawn describes it, and the wgrad version. */
+export function adapterKey(report: AdapterReport, version: string): string {
+  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, `wgrad ${version}`].join('|');
+}
+
+export function matmulVariant(report: AdapterReport): MatmulVariant {
+  return matmulOverride ?? tuned.get(adapterKey(report, '')) ?? defaultMatmulVariant(report);
+}
+
+/** The variant in use on an adapter, as the bench header prints it. */
+export function matmulVariantName(report: AdapterReport): string {
+  return matmulVariant(report);
+}
+
+/** Forces one matmul variant (null restores the tuned or default choice). Used by tests and the bench. */
 export function setMatmulVariant(variant: MatmulVariant | null): void {
   matmulOverride = variant;
 }
+
+/** Records the variant chosen for an adapter in this process. */
+export function setTunedVariant(report: AdapterReport, variant: MatmulVariant): void {
+  tuned.set(adapterKey(report, ''), variant);
+}
+
+export function defaultTuningCache(): string {
+  return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'wgrad', 'tuning.json');
+}
+
+export function readTuningCache(path: string): Record<string, { matmul: MatmulVariant; measuredMs: Record<string, number>; date: string }> {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return {}; // a damaged cache only costs a re-tune
+  }
+}
+
+export function writeTuningCache(path: string, cache: ReturnType<typeof readTuningCache>): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.partial-${process.pid}`, JSON.stringify(cache, null, 1));
+  renameSync(`${path}.partial-${process.pid}`, path);
+}
+

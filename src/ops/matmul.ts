@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { matmulVariant } from '../device/tuning.ts';
+import { MATMUL_CONFIGS, matmulVariant } from '../device/tuning.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
@@ -134,7 +134,8 @@ function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | 
   }
   const temps: GPUBuffer[] = [];
   const biasConstants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
-  if (matmulVariant(device.report) === 'tiled') {
+  const config = MATMUL_CONFIGS[matmulVariant(device.report)];
+  if (config.kernel === 'matmul_tiled') {
     // Reads transposed operands and tails in place; only a partially broadcast batch is expanded.
     const [aBuf, aStep] = prepare(device, a, batch, false, null, temps);
     const [bBuf, bStep] = prepare(device, b, batch, false, null, temps);
@@ -154,7 +155,7 @@ function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | 
     const bPad = attrs.transB || k % 4 !== 0 || n % 4 !== 0 ? { rows: k4 * 4, cols: n4 * 4 } : null;
     const [aBuf, aStep] = prepare(device, a, batch, attrs.transA, aPad, temps);
     const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
-    const wgX = 8;
+    const wgX = config.workgroupX;
     device.dispatch({
       kernel: 'matmul_regblock',
       constants: { ...biasConstants, WG_X: wgX },

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { matmul } from './ops/matmul.ts';
+import { rand } from './ops/creation.ts';
+import { tidy } from './tensor.ts';
+import type { GpuDevice } from './device/device.ts';
+import {
+  adapterKey,
+  defaultTuningCache,
+  MATMUL_VARIANTS,
+  readTuningCache,
+  setMatmulVariant,
+  setTunedVariant,
+  writeTuningCache,
+  type MatmulVariant,
+} from './device/tuning.ts';
+
+const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
+
+export interface TuneResult {
+  matmul: MatmulVariant;
+  measuredMs: Record<string, number>;
+  fromCache: boolean;
+}
+
+/**
+ * Picks the fastest matmul variant for this adapter by timing each on a 512^3 product (one warm-up that compiles
+ * the pipeline, then the median of three runs). Well under 10 s even on the software adapter; the result is cached
+ * on disk per adapter identity and wgrad version, so later runs start tuned at no cost.
+ */
+export async function autotune(device: GpuDevice, cachePath = defaultTuningCache()): Promise<TuneResult> {
+  const key = adapterKey(device.report, VERSION);
+  const cache = readTuningCache(cachePath);
+  const hit = cache[key];
+  if (hit && MATMUL_VARIANTS.includes(hit.matmul)) {
+    setTunedVariant(device.report, hit.matmul);
+    return { ...hit, fromCache: true };
+  }
+  const a = rand([512, 512], { seed: 1, backend: 'webgpu' });
+  const b = rand([512, 512], { seed: 2, backend: 'webgpu' });
+  const measuredMs: Record<string, number> = {};
+  try {
+    for (const variant of MATMUL_VARIANTS) {
+      setMatmulVariant(variant);
+      const times: number[] = [];
+      for (let run = 0; run < 4; run++) {
+        const t0 = performance.now();
+        tidy(() => void matmul(a, b));
+        await device.sync();
+        if (run > 0) times.push(performance.now() - t0);
+      }
+      measuredMs[variant] = times.sort((x, y) => x - y)[1];
+    }
+  } finally {
+    setMatmulVariant(null);
+    a.dispose();
+    b.dispose();
+  }
+  const best = (Object.entries(measuredMs).sort((x, y) => x[1] - y[1])[0][0]) as MatmulVariant;
+  setTunedVariant(device.report, best);
+  cache[key] = { matmul: best, measuredMs, date: new Date().toISOString() };
+  writeTuningCache(cachePath, cache);
+  return { matmul: best, measuredMs, fromCache: false };
+}

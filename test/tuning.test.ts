@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as wg from '../src/index.ts';
+import { gpu } from './helpers.ts';
+
+const dir = `out/test/tuning-${process.pid}`;
+const tuning = suite('kernel tuning and the bench');
+tuning.before(async () => {
+  await gpu();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+tuning('autotune times every matmul variant, keeps the fastest, and caches it per adapter and version', async () => {
+  const device = wg.getDevice();
+  const first = await wg.autotune(device, `${dir}/tuning.json`);
+  assert.is(first.fromCache, false);
+  assert.equal(Object.keys(first.measuredMs).sort(), [...wg.MATMUL_VARIANTS].sort());
+  const fastest = Object.entries(first.measuredMs).sort((a, b) => a[1] - b[1])[0][0];
+  assert.is(first.matmul, fastest);
+  assert.is(wg.matmulVariant(device.report), first.matmul);
+  const cache = JSON.parse(readFileSync(`${dir}/tuning.json`, 'utf8'));
+  const [key] = Object.keys(cache);
+  assert.match(key, /wgrad \d+\.\d+\.\d+$/);
+  const again = await wg.autotune(device, `${dir}/tuning.json`);
+  assert.is(again.fromCache, true);
+  assert.is(again.matmul, first.matmul);
+});
+
+tuning('defaults without tuning: register blocks on software adapters, workgroup tiles on GPUs', () => {
+  const report = wg.getDevice().report;
+  assert.is(wg.defaultMatmulVariant({ ...report, software: true }), 'regblock');
+  assert.is(wg.defaultMatmulVariant({ ...report, software: false }), 'tiled');
+});
+
+tuning('npm run bench -- --quick runs every case with the peers and writes JSON (no speed is checked)', () => {
+  const out = `${dir}/bench.json`;
+  const text = execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  assert.match(text, /adapter: .*(software|hardware)/);
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  assert.ok(result.rows.length >= 15, `${result.rows.length} rows`);
+  for (const row of result.rows) assert.ok(row.wgrad.median > 0, row.name);
+  assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.webgpu), 'tfjs-webgpu ran');
+  assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.wasm), 'tfjs-wasm ran');
+  assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.ort), 'ONNX Runtime ran');
+});
+
+tuning.run();
