@@ -7,7 +7,7 @@ import * as wg from '../src/index.ts';
 import { parseArgs } from './args.ts';
 
 const args = parseArgs(
-  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 100, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001 },
+  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001 },
   'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
 );
 const start = performance.now();
