@@ -1,3 +1,4 @@
+import { autotune } from './autotune.ts';
 import type { AdapterChoice, AdapterReport } from './device/adapter.ts';
 import { describeAdapter } from './device/adapter.ts';
 import { GpuDevice } from './device/device.ts';
@@ -51,7 +52,6 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
     if (options.log ?? true) console.log(`wgrad: WebGPU adapter ${describeAdapter(gpu.report)}`);
     current = backend;
     if ((options.tune ?? true) && process.env.WGRAD_TUNE !== '0') {
-      const { autotune } = await import('./autotune.ts');
       const result = await autotune(gpu);
       if ((options.log ?? true) && !result.fromCache) {
         console.log(`wgrad: tuned matmul for this adapter: ${result.matmul} (${Object.entries(result.measuredMs).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')} at 512^3)`);
