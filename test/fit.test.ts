@@ -176,7 +176,7 @@ fit('plotHistory and plotAttention write valid PNGs of the stated size with the 
     }
     return rows;
   };
-  assert.ok(blueRows(100, 140).length > 0 && blueRows(550, 590).length > 0);
+  assert.ok(blueRows(150, 220).length > 0 && blueRows(600, 670).length > 0);
 
   const scores = new Float32Array(2 * 49 * 49).fill(1 / 49);
   scores[30] = 5;

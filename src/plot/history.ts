@@ -28,7 +28,7 @@ interface Series {
 
 /** One chart: axes, grid, ticks, axis labels, a title, a legend, and a line (with markers) per series. */
 function panel(c: Canvas, x0: number, y0: number, w: number, h: number, title: string, yLabel: string, series: Series[]): void {
-  const left = x0 + 80;
+  const left = x0 + 96; // room for tick labels like "0.95" and the rotated axis label
   const right = x0 + w - 20;
   const top = y0 + 50;
   const bottom = y0 + h - 60;
@@ -59,7 +59,7 @@ function panel(c: Canvas, x0: number, y0: number, w: number, h: number, title: s
   c.line(left, bottom, right, bottom, AXIS, 2);
   c.text(title, (left + right) / 2, y0 + 16, [0, 0, 0], 2, 'center');
   c.text('Epoch', (left + right) / 2, bottom + 36, AXIS, 2, 'center');
-  c.text(yLabel, x0 + 14, (top + bottom) / 2, AXIS, 2, 'center', true);
+  c.text(yLabel, x0 + 6, (top + bottom) / 2, AXIS, 2, 'center', true);
 
   for (const s of series) {
     const pts = s.values.map((v, i) => [px(i + 1), py(v)] as const).filter(([, y]) => Number.isFinite(y));
