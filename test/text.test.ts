@@ -78,6 +78,12 @@ text('the SpamAssassin corpus exports to the aclImdb layout with subject and bod
   assert.is(messageText('Received: x\nSubject: Hello there\nFrom: a\n\nBody text'), 'Hello there\nBody text');
   const ds = textDatasetFromDirectory(join(root, 'spam/train'), { shuffle: false });
   assert.equal(ds.classNames, ['ham', 'spam']);
+  assert.is(ds.samples.length, 12);
+  // The whole corpus: ids repeat across its groups, and every message must still become its own file.
+  const all = exportSpamAssassin(join(root, 'spam-all'));
+  const files = ['train', 'test'].reduce((n, split) => n + textDatasetFromDirectory(join(root, 'spam-all', split)).samples.length, 0);
+  assert.is(files, 6046);
+  assert.is(Object.values(all).reduce((a, b) => a + b, 0), 6046);
 });
 
 text.run();

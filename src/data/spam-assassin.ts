@@ -48,7 +48,9 @@ export function exportSpamAssassin(outDir: string, options: { testFraction?: num
       const split = i < nTest ? 'test' : 'train';
       const dir = join(outDir, split, label);
       mkdirSync(dir, { recursive: true });
-      const out = join(dir, file.split('/').pop()!.split('.')[0] + '.txt');
+      // Ids repeat across the corpus's groups (easy-ham-1 and easy-ham-2 both start at 00001): keep the group.
+      const [group, name] = file.split('/').slice(-2);
+      const out = join(dir, `${group}-${name.split('.')[0]}.txt`);
       if (!existsSync(out)) writeFileSync(out, messageText(readFileSync(file, 'latin1')));
       counts[`${split}/${label}`] = (counts[`${split}/${label}`] ?? 0) + 1;
     });
