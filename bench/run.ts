@@ -1,4 +1,4 @@
-// npm run bench [-- --quick] [--filter REGEX] [--no-peers] [--json out.json]
+// npm run bench [-- --quick] [--filter REGEX] [--no-peers] [--json out.json] [--markdown docs/bench.md]
 // Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm backends) and ONNX Runtime's CPU MatMul, all on
 // this machine's adapter in one run. Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident.
@@ -23,9 +23,14 @@ const r = info.adapter!;
 console.log(`wgrad ${version} bench, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`);
 console.log(`node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} | matmul variant ${wg.getDevice() && (await import('../src/device/tuning.ts')).matmulVariantName(r)}`);
+const header = [
+  `adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`,
+  `node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+];
 if (!quick) {
   const p = await threadProbe();
-  console.log(`machine state: a busy loop took ${p.oneMs} ms on one thread and ${p.twoMs} ms on each of two (${p.cores} cores' worth)`);
+  header.push(`machine state: a busy loop took ${p.oneMs} ms on one thread and ${p.twoMs} ms on each of two (${p.cores} cores' worth)`);
+  console.log(header[header.length - 1]);
 }
 const tf: Tf | null = peers ? await loadTf(r) : null;
 
@@ -95,5 +100,18 @@ for (const c of cases(quick)) {
   );
 }
 console.log('Ratios are wgrad\'s speed over the peer\'s (peer ms / wgrad ms): above 1x wgrad is faster.');
+const markdown = option('--markdown');
+if (markdown) {
+  const cell = (t: Timing | null | undefined) => (t ? t.median.toFixed(t.median < 10 ? 2 : 1) : '-');
+  const lines = [
+    `| case | shape | wgrad ms (min-max) | wgrad rate | tfjs-webgpu ms | wgrad ÷ tfjs-webgpu | tfjs-wasm ms | wgrad ÷ tfjs-wasm | ORT ms | wgrad ÷ ORT |`,
+    `|---|---|---|---|---|---|---|---|---|---|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.name} | ${row.shape} | ${cell(row.wgrad)} (${row.wgrad.min.toFixed(1)}-${row.wgrad.max.toFixed(1)}) | ${row.rate} | ${cell(row.peers.webgpu)} | ${ratio(row.wgrad, row.peers.webgpu)} | ${cell(row.peers.wasm)} | ${ratio(row.wgrad, row.peers.wasm)} | ${cell(row.peers.ort)} | ${ratio(row.wgrad, row.peers.ort)} |`,
+    ),
+  ];
+  writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
+}
 const json = option('--json');
 if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpus()[0]?.model, runs, rows }, null, 1));
