@@ -26,7 +26,7 @@ const BINARY = {
   sub: { code: 1, cpu: (a, b) => a - b, vjp: (g) => [g, neg(g)] },
   mul: { code: 2, cpu: (a, b) => a * b, vjp: (g, a, b) => [mul(g, b), mul(g, a)] },
   div: { code: 3, cpu: (a, b) => a / b, vjp: (g, _a, b, y) => [div(g, b), neg(div(mul(g, y), b))] },
-  // Ties send the gradient to the first operand, as PyTorch's maximum does for equal inputs... split is avoided.
+  // On ties the whole gradient goes to the first operand (PyTorch splits it; either is a valid subgradient).
   maximum: {
     code: 4,
     cpu: Math.max,
