@@ -22,7 +22,7 @@ const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.u
 const r = info.adapter!;
 console.log(`wgrad ${version} bench, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`);
-console.log(`node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} | matmul variant ${wg.getDevice() && (await import('../src/device/tuning.ts')).matmulVariantName(r)}`);
+console.log(`node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} | matmul variant ${wg.matmulVariant(r)}`);
 const header = [
   `adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`,
   `node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,

@@ -43,8 +43,11 @@ export abstract class Metric {
 
 /** Fraction of outputs on the right side of `threshold` (0.5 for probabilities, 0 for logits). */
 export class BinaryAccuracy extends Metric {
-  readonly name: string = 'binary_accuracy';
-  constructor(readonly threshold = 0.5) {
+  constructor(
+    readonly threshold = 0.5,
+    /** The key in logs and History ('accuracy' when compile() resolved that name to this metric). */
+    readonly name: string = 'binary_accuracy',
+  ) {
     super();
   }
 

@@ -91,9 +91,6 @@ export function getDevice(): GpuDevice {
   return gpu;
 }
 
-export function hasDevice(): boolean {
-  return gpu !== null;
-}
 
 export interface MemoryInfo {
   /** Tensors not yet disposed. */

@@ -49,10 +49,6 @@ export function matmulVariant(report: AdapterReport): MatmulVariant {
   return matmulOverride ?? tuned.get(adapterKey(report, '')) ?? defaultMatmulVariant(report);
 }
 
-/** The variant in use on an adapter, as the bench header prints it. */
-export function matmulVariantName(report: AdapterReport): string {
-  return matmulVariant(report);
-}
 
 /** Forces one matmul variant (null restores the tuned or default choice). Used by tests and the bench. */
 export function setMatmulVariant(variant: MatmulVariant | null): void {

@@ -1,4 +1,4 @@
-import { broadcastStrides, stridesOf, type Shape } from '../shape.ts';
+import { broadcastStrides, type Shape } from '../shape.ts';
 
 /**
  * Flat source indices of each operand for every output element under broadcasting: out[i] reads
@@ -43,7 +43,6 @@ export function stridedIndices(shape: Shape, strides: readonly number[], offset:
   return out;
 }
 
-export { stridesOf };
 
 /**
  * erf in float64, accurate to ~1e-15: the Taylor series for |x| <= 2 (little cancellation there), and erfc's

@@ -112,9 +112,7 @@ export class Model {
       const metric = getMetric(m);
       // 'accuracy' with binary cross-entropy on logits thresholds at 0, not 0.5 (Keras gets this wrong).
       if (metric instanceof Accuracy && this.loss instanceof BinaryCrossentropy) {
-        const binary = new BinaryAccuracy(this.loss.fromLogits ? 0 : 0.5);
-        Object.defineProperty(binary, 'name', { value: 'accuracy' });
-        return binary;
+        return new BinaryAccuracy(this.loss.fromLogits ? 0 : 0.5, 'accuracy');
       }
       return metric;
     });
@@ -170,7 +168,7 @@ export class Model {
       for (const cb of callbacks) await cb.onTrainBegin?.(this);
       for (let epoch = 0; epoch < epochs && !this.stopTraining && !interrupted; epoch++) {
         const steps = batchCount(data);
-        progress.epochBegin(epoch, steps);
+        progress.epochBegin(epoch);
         this.head.train();
         for (const m of this.metrics) m.resetState();
         let lossSum: Tensor | null = null;

@@ -26,10 +26,9 @@ export class Progress {
     this.interactive = verbose === 1 && !!stream.isTTY;
   }
 
-  epochBegin(epoch: number, steps: number): void {
+  epochBegin(epoch: number): void {
     this.start = performance.now();
     if (this.verbose && this.interactive) this.stream.write(`Epoch ${epoch + 1}/${this.epochs}\n`);
-    void steps;
   }
 
   step(step: number, steps: number, logs: Logs): void {
