@@ -98,7 +98,7 @@ export interface MemoryInfo {
   /** GPU buffers handed out by the pool and not yet returned. */
   buffers: number;
   bytes: number;
-  /** Bytes parked in the pool for reuse. */
+  /** Bytes parked in the pools for reuse (buffers, and matmul operand textures on software adapters). */
   pooledBytes: number;
   /** Highest live bytes since the last resetPeakMemory(). */
   peakBytes: number;
@@ -109,7 +109,7 @@ export function memory(): MemoryInfo {
     tensors: liveTensorCount(),
     buffers: gpu?.pool.liveBuffers ?? 0,
     bytes: gpu?.pool.liveBytes ?? 0,
-    pooledBytes: gpu?.pool.pooledBytes ?? 0,
+    pooledBytes: (gpu?.pool.pooledBytes ?? 0) + (gpu?.texturePool.pooledBytes ?? 0),
     peakBytes: gpu?.pool.peakBytes ?? 0,
   };
 }

@@ -109,6 +109,9 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   [[3, 49, 20], [3, 49, 20], false, true],
   [[1025, 3], [3, 2], false, false],
   [[2, 1025], [1025, 2], false, false],
+  // Rows a multiple of 64 floats: the texture variant copies these operands in place, without packing.
+  [[3, 70, 64], [64, 128], false, false],
+  [[2, 5, 128], [2, 128, 64], false, false],
 ];
 for (const [sa, sb, ta, tb] of matmulShapes) {
   const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
@@ -178,5 +181,23 @@ for (const c of cases) {
   } else {
     parity(c.name, runCase(c, null));
   }
+}
+
+// The texture variant splits batches past maxTextureArrayLayers and rows past maxTextureDimension2D into chunks;
+// tiny limits make these shapes take every chunked path (rows, layers, a shared broadcast B) forward and backward.
+const chunked: Case[] = [
+  { name: 'matmul chunked [5,20,12]x[5,12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
+  { name: 'matmul chunked [5,20,12]x[12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [12, 9] }], fn: mm(), reduce: 12 },
+  { name: 'matmul chunked [20,12]x[5,12,9]', inputs: [{ shape: [20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
+];
+for (const c of chunked) {
+  parity(`${c.name} (texture, limits 16 rows x 2 layers)`, async () => {
+    wg.textureLimitOverride.value = { maxDim: 16, maxLayers: 2 };
+    try {
+      await runCase(c, 'texture')();
+    } finally {
+      wg.textureLimitOverride.value = null;
+    }
+  });
 }
 parity.run();

@@ -22,15 +22,16 @@ tuning('autotune times every matmul variant, keeps the fastest, and caches it pe
   assert.is(wg.matmulVariant(device.report), first.matmul);
   const cache = JSON.parse(readFileSync(`${dir}/tuning.json`, 'utf8'));
   const [key] = Object.keys(cache);
-  assert.match(key, /wgrad \d+\.\d+\.\d+$/);
+  assert.match(key, /wgrad \d+\.\d+\.\d+\|/);
+  assert.ok(key.endsWith(wg.MATMUL_VARIANTS.join(',')), 'the key names the variant list, so a new variant re-tunes');
   const again = await wg.autotune(device, `${dir}/tuning.json`);
   assert.is(again.fromCache, true);
   assert.is(again.matmul, first.matmul);
 });
 
-tuning('defaults without tuning: register blocks on software adapters, workgroup tiles on GPUs', () => {
+tuning('defaults without tuning: texture operands on software adapters, workgroup tiles on GPUs', () => {
   const report = wg.getDevice().report;
-  assert.is(wg.defaultMatmulVariant({ ...report, software: true }), 'regblock');
+  assert.is(wg.defaultMatmulVariant({ ...report, software: true }), 'texture');
   assert.is(wg.defaultMatmulVariant({ ...report, software: false }), 'tiled');
 });
 

@@ -1,13 +1,17 @@
 import { DeviceError } from '../errors.ts';
 import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.ts';
 import { kernelSource } from './kernels.ts';
-import { BufferPool } from './pool.ts';
+import { BufferPool, TexturePool } from './pool.ts';
 
-/** One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `read` buffers, then `write` buffers. */
+/**
+ * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (as texture_2d_array<f32>),
+ * then `read` buffers, then `write` buffers.
+ */
 export interface Dispatch {
   kernel: string;
   constants?: Record<string, number | boolean>;
   uniforms: ArrayBuffer;
+  textures?: GPUTexture[];
   read: GPUBuffer[];
   write: GPUBuffer[];
   workgroups: readonly [number, number?, number?];
@@ -30,13 +34,15 @@ const MAX_WORKGROUPS = 65535;
  */
 export class GpuDevice {
   readonly pool: BufferPool;
+  readonly texturePool: TexturePool;
   private stagingPool: BufferPool;
   private modules = new Map<string, GPUShaderModule>();
   private pipelines = new Map<string, GPUComputePipeline>();
   private layouts = new Map<string, { bind: GPUBindGroupLayout; pipeline: GPUPipelineLayout }>();
   // Bind groups keyed by layout and buffer identities: pooled buffers recur step after step, so most hit.
   private bindGroups = new Map<string, GPUBindGroup>();
-  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private bufferIds = new WeakMap<GPUBuffer | GPUTexture, number>();
+  private views = new WeakMap<GPUTexture, GPUTextureView>();
   private nextBufferId = 0;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -60,6 +66,7 @@ export class GpuDevice {
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.pool = new BufferPool(device, usage);
     this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.texturePool = new TexturePool(device);
     this.uniformArena = new Uint8Array(UNIFORM_SLOT * maxBatch);
     this.uniformBuffer = device.createBuffer({
       size: this.uniformArena.byteLength,
@@ -86,6 +93,8 @@ export class GpuDevice {
         maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
         maxComputeWorkgroupSizeY: l.maxComputeWorkgroupSizeY,
         maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+        maxTextureDimension2D: l.maxTextureDimension2D,
+        maxTextureArrayLayers: l.maxTextureArrayLayers,
       },
     });
     return new GpuDevice(device, report, options.debug ?? false, options.maxBatch ?? 256);
@@ -129,8 +138,16 @@ export class GpuDevice {
     this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
-  private pipeline(kernel: string, constants: Record<string, number | boolean>, nRead: number, nWrite: number) {
-    const key = `${kernel}|${JSON.stringify(constants)}|${nRead}|${nWrite}`;
+  /**
+   * Copies rows of a buffer into an rgba32float texture array: `size` is [texels per row, rows, layers], the buffer
+   * holds rows `bytesPerRow` apart (a multiple of 256) and layers `rowsPerImage` rows apart, from `offset`.
+   */
+  copyToTexture(buffer: GPUBuffer, offset: number, bytesPerRow: number, rowsPerImage: number, texture: GPUTexture, size: [number, number, number]): void {
+    this.endPass().copyBufferToTexture({ buffer, offset, bytesPerRow, rowsPerImage }, { texture }, size);
+  }
+
+  private pipeline(kernel: string, constants: Record<string, number | boolean>, nTex: number, nRead: number, nWrite: number) {
+    const key = `${kernel}|${JSON.stringify(constants)}|${nTex}|${nRead}|${nWrite}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline) return pipeline;
     let module = this.modules.get(kernel);
@@ -138,7 +155,7 @@ export class GpuDevice {
       module = this.device.createShaderModule({ code: kernelSource(kernel), label: kernel });
       this.modules.set(kernel, module);
     }
-    const layout = this.layout(nRead, nWrite);
+    const layout = this.layout(nTex, nRead, nWrite);
     const numeric: Record<string, number> = {};
     for (const [k, v] of Object.entries(constants)) numeric[k] = typeof v === 'boolean' ? Number(v) : v;
     pipeline = this.device.createComputePipeline({
@@ -150,17 +167,20 @@ export class GpuDevice {
     return pipeline;
   }
 
-  private layout(nRead: number, nWrite: number) {
-    const key = `${nRead},${nWrite}`;
+  private layout(nTex: number, nRead: number, nWrite: number) {
+    const key = `${nTex},${nRead},${nWrite}`;
     let entry = this.layouts.get(key);
     if (entry) return entry;
     const entries: GPUBindGroupLayoutEntry[] = [
       // A dynamic offset picks the dispatch's slot in the uniform arena, so bind groups need not differ by slot.
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_SLOT } },
     ];
+    for (let i = 0; i < nTex; i++) {
+      entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float', viewDimension: '2d-array' } });
+    }
     for (let i = 0; i < nRead + nWrite; i++) {
       entries.push({
-        binding: i + 1,
+        binding: nTex + i + 1,
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: i < nRead ? 'read-only-storage' : 'storage' },
       });
@@ -171,20 +191,27 @@ export class GpuDevice {
     return entry;
   }
 
-  private bufferId(buffer: GPUBuffer): number {
+  private bufferId(buffer: GPUBuffer | GPUTexture): number {
     let id = this.bufferIds.get(buffer);
     if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
     return id;
   }
 
-  private bindGroup(read: GPUBuffer[], write: GPUBuffer[]): GPUBindGroup {
+  private view(texture: GPUTexture): GPUTextureView {
+    let view = this.views.get(texture);
+    if (!view) this.views.set(texture, (view = texture.createView({ dimension: '2d-array' })));
+    return view;
+  }
+
+  private bindGroup(textures: GPUTexture[], read: GPUBuffer[], write: GPUBuffer[]): GPUBindGroup {
     const buffers = [...read, ...write];
-    const key = `${read.length}|${buffers.map((b) => this.bufferId(b)).join(',')}`;
+    const key = `${textures.length}|${read.length}|${[...textures, ...buffers].map((b) => this.bufferId(b)).join(',')}`;
     let group = this.bindGroups.get(key);
     if (group) return group;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: 0, size: UNIFORM_SLOT } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    group = this.device.createBindGroup({ layout: this.layout(read.length, write.length).bind, entries });
+    textures.forEach((texture, i) => entries.push({ binding: i + 1, resource: this.view(texture) }));
+    buffers.forEach((buffer, i) => entries.push({ binding: textures.length + i + 1, resource: { buffer } }));
+    group = this.device.createBindGroup({ layout: this.layout(textures.length, read.length, write.length).bind, entries });
     if (this.bindGroups.size >= 8192) this.bindGroups.clear();
     this.bindGroups.set(key, group);
     return group;
@@ -214,10 +241,11 @@ export class GpuDevice {
     }
     if (this.pending >= this.maxBatch) this.flush();
     if (this.debug) this.device.pushErrorScope('validation');
-    const pipeline = this.pipeline(d.kernel, d.constants ?? {}, d.read.length, d.write.length);
+    const textures = d.textures ?? [];
+    const pipeline = this.pipeline(d.kernel, d.constants ?? {}, textures.length, d.read.length, d.write.length);
     const slot = this.pending * UNIFORM_SLOT;
     this.uniformArena.set(new Uint8Array(d.uniforms), slot);
-    const bindGroup = this.bindGroup(d.read, d.write);
+    const bindGroup = this.bindGroup(textures, d.read, d.write);
     const encoder = this.ensureEncoder();
     this.pass ??= encoder.beginComputePass();
     this.pass.setPipeline(pipeline);
@@ -295,6 +323,7 @@ export class GpuDevice {
     this.bindGroups.clear();
     this.pool.trim();
     this.stagingPool.trim();
+    this.texturePool.trim();
     this.device.destroy();
   }
 }
@@ -304,6 +333,16 @@ export class GpuDevice {
  * exactly 65535 workgroups wide, which the kernels assume (workgroup index = y * 65535 + x): the num_workgroups
  * builtin would tell them too, but Dawn's GL backend emulates it with an extra buffer update per dispatch.
  */
+/**
+ * Splits `n` invocations of workgroup size `wg` into a grid at most 65535 wide whose rows are as even as possible, so
+ * at most a row's worth of workgroups is wasted. Kernels that take it get its width (the first value) as a uniform.
+ */
+export function gridFor(n: number, wg: number): [number, number] {
+  const groups = Math.max(1, Math.ceil(n / wg));
+  const rows = Math.ceil(groups / MAX_WORKGROUPS);
+  return [Math.ceil(groups / rows), rows];
+}
+
 export function grid1d(n: number, wg: number): [number, number] {
   const groups = Math.ceil(n / wg);
   if (groups <= MAX_WORKGROUPS) return [groups, 1];

@@ -57,3 +57,49 @@ export class BufferPool {
     this.pooledBytes = 0;
   }
 }
+
+/**
+ * Pool of rgba32float texture arrays keyed by exact size (matmul operands on software adapters). Training repeats the
+ * same shapes every step, so after the first step every request hits.
+ */
+export class TexturePool {
+  private free = new Map<string, GPUTexture[]>();
+  liveBytes = 0;
+  pooledBytes = 0;
+
+  constructor(private device: GPUDevice) {}
+
+  acquire(width: number, height: number, layers: number): GPUTexture {
+    const key = `${width}x${height}x${layers}`;
+    let texture = this.free.get(key)?.pop();
+    const bytes = width * height * layers * 16;
+    if (texture) this.pooledBytes -= bytes;
+    else {
+      texture = this.device.createTexture({
+        size: [width, height, layers],
+        format: 'rgba32float',
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+        // Compatibility mode fixes a texture's view dimension at creation; one layer would default to '2d'.
+        textureBindingViewDimension: '2d-array',
+      } as GPUTextureDescriptor);
+    }
+    this.liveBytes += bytes;
+    return texture;
+  }
+
+  release(texture: GPUTexture): void {
+    const key = `${texture.width}x${texture.height}x${texture.depthOrArrayLayers}`;
+    const bytes = texture.width * texture.height * texture.depthOrArrayLayers * 16;
+    this.liveBytes -= bytes;
+    this.pooledBytes += bytes;
+    let list = this.free.get(key);
+    if (!list) this.free.set(key, (list = []));
+    list.push(texture);
+  }
+
+  trim(): void {
+    for (const list of this.free.values()) for (const t of list) t.destroy();
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+}

@@ -7,9 +7,13 @@ import type { AdapterReport } from './adapter.ts';
  * Kernel choices per adapter, in one place. Every variant computes the same result; the parity tests run all of them.
  *
  * matmul
+ * - 'texture' (kernels/matmul_texture.wgsl): an 8x8 register tile per invocation reading A and B from rgba32float
+ *   texture arrays that the operands are copied into. The default for software adapters: on Dawn OpenGL -> Mesa 22.3
+ *   llvmpipe (2 cores, 2026-11-22, scratch timings in the kernel's header) 19-21 GFLOP/s at 1024^3 and 21.7 at
+ *   1568x1280x1280, against 8-11 for 'regblock' in the same runs.
  * - 'regblock' (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 loads, 8x1 workgroups, no
  *   workgroup memory; transposed or unaligned operands are first packed into zero-padded vec4 rows.
- *   The default for software adapters. Measured with bench/matmul-variants.ts on Dawn OpenGL -> Mesa 22.3 llvmpipe,
+ *   The software default before 'texture'. Measured with bench/matmul-variants.ts on Dawn OpenGL -> Mesa 22.3 llvmpipe,
  *   2 AMD EPYC cores, 2026-11-22: 1024^3 7.8-12.7 GFLOP/s depending on the machine's state (tiled 1.7);
  *   1568x1280x1280 6.8 (tiled 1.5); 256^3 5.1 (tiled 1.1). Register tiles tried at 1024^3: 4x16 7.8-8.0,
  *   16x16 7.0, 8x16 5.4, 2x16 5.5, 1x16 2.2, and a 16x16 tile from scalar loads 2.5. Lanes along rows instead of
@@ -21,28 +25,43 @@ import type { AdapterReport } from './adapter.ts';
  * At first use on an adapter, autotune() times each candidate on a 512^3 matmul and keeps the fastest (cached on
  * disk per adapter and wgrad version); WGRAD_TUNE=0 or init({ tune: false }) keeps these defaults.
  */
-export type MatmulVariant = 'regblock' | 'regblock-wide' | 'tiled';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['regblock', 'regblock-wide', 'tiled'];
+export type MatmulVariant = 'texture' | 'regblock' | 'regblock-wide' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'regblock', 'regblock-wide', 'tiled'];
 
 export interface MatmulConfig {
-  kernel: 'matmul_regblock' | 'matmul_tiled';
+  kernel: 'matmul_texture' | 'matmul_regblock' | 'matmul_tiled';
   workgroupX: number;
 }
 
 export const MATMUL_CONFIGS: Record<MatmulVariant, MatmulConfig> = {
+  texture: { kernel: 'matmul_texture', workgroupX: 8 },
   regblock: { kernel: 'matmul_regblock', workgroupX: 8 },
   'regblock-wide': { kernel: 'matmul_regblock', workgroupX: 64 },
   tiled: { kernel: 'matmul_tiled', workgroupX: 16 },
 };
 
+/**
+ * attention (MultiHeadSelfAttention / MultiHeadAttention with attention: 'auto')
+ * - Software adapters compose it ('unfused': texture matmuls, softmax, strided copies). On Dawn OpenGL -> llvmpipe
+ *   (bench/attention.ts, 2026-11-22) it beat the fused kernels at B=32 h=8 T=49 d=160: forward 184 vs 353 ms,
+ *   forward+backward 458 vs 991 ms; at B=8 h=8 T=256 d=64: 352 vs 620 and 771 vs 3027 ms. Fused keeps the edge in
+ *   memory (peak +8 vs +53 MiB at the first shape), so it stays available by name.
+ * - Hardware GPUs use the fused kernels, which never write the [T, T] scores to memory.
+ */
+export const defaultAttentionImpl = (report: AdapterReport): 'fused' | 'unfused' => (report.software ? 'unfused' : 'fused');
+
 let matmulOverride: MatmulVariant | null = null;
+
+/** Texture limits the texture variant chunks its work by; tests lower them to exercise the chunked paths. */
+export const textureLimitOverride: { value: { maxDim: number; maxLayers: number } | null } = { value: null };
 const tuned = new Map<string, MatmulVariant>();
 
-export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'regblock' : 'tiled');
+export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
 
 /** The identity tuning results are cached under: the adapter as Dawn describes it, and the wgrad version. */
 export function adapterKey(report: AdapterReport, version: string): string {
-  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, `wgrad ${version}`].join('|');
+  // The variant list is part of the key: a release that adds a variant re-tunes even at the same version number.
+  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, `wgrad ${version}`, MATMUL_VARIANTS.join(',')].join('|');
 }
 
 export function matmulVariant(report: AdapterReport): MatmulVariant {

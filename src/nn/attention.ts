@@ -1,14 +1,19 @@
 import { ShapeError, WgradError } from '../errors.ts';
 import { attention, attentionUnfused, FUSED_MAX_HEAD_DIM } from '../ops/attention.ts';
 import { reshape, unsqueeze } from '../ops/shape.ts';
+import { defaultAttentionImpl } from '../device/tuning.ts';
 import { nextSeed } from '../random.ts';
+import { getDevice } from '../runtime.ts';
 import { fmt, type Shape } from '../shape.ts';
 import type { Tensor } from '../tensor.ts';
 import { Dense } from './layers.ts';
 import { Module, type ForwardOptions } from './module.ts';
 
-/** 'fused' runs kernels/attention*.wgsl; 'unfused' composes matmul, softmax and matmul. Same function either way. */
-export type AttentionImpl = 'fused' | 'unfused';
+/**
+ * 'fused' runs kernels/attention*.wgsl; 'unfused' composes matmul, softmax and matmul. Same function either way.
+ * 'auto' (the default) takes the adapter's choice from src/device/tuning.ts at call time.
+ */
+export type AttentionImpl = 'auto' | 'fused' | 'unfused';
 
 export interface AttendOptions {
   training?: boolean;
@@ -43,7 +48,8 @@ function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, impl: Atten
   const qh = reshape(q, [b, tq, heads, dk]);
   const kh = reshape(k, [b, tk, heads, dk]);
   const vh = reshape(v, [b, tk, heads, dv]);
-  const useFused = impl === 'fused' && !o.returnAttentionScores && dk <= FUSED_MAX_HEAD_DIM && dv <= FUSED_MAX_HEAD_DIM;
+  const chosen = impl === 'auto' ? (q.backend === 'webgpu' ? defaultAttentionImpl(getDevice().report) : 'unfused') : impl;
+  const useFused = chosen === 'fused' && !o.returnAttentionScores && dk <= FUSED_MAX_HEAD_DIM && dv <= FUSED_MAX_HEAD_DIM;
   if (useFused) return { output: reshape(attention(qh, kh, vh, opts), [b, tq, heads * dv]), scores: null };
   const { output, weights } = attentionUnfused(qh, kh, vh, opts);
   return { output: reshape(output, [b, tq, heads * dv]), scores: o.returnAttentionScores ? weights : null };
@@ -74,7 +80,7 @@ export class MultiHeadSelfAttention extends Module {
       );
     }
     this.dropout = options.dropout ?? 0;
-    this.impl = options.attention ?? 'fused';
+    this.impl = options.attention ?? 'auto';
     this.queryDense = this.addModule('query_dense', new Dense(embedDim, { name: 'query_dense' }));
     this.keyDense = this.addModule('key_dense', new Dense(embedDim, { name: 'key_dense' }));
     this.valueDense = this.addModule('value_dense', new Dense(embedDim, { name: 'value_dense' }));
@@ -150,7 +156,7 @@ export class MultiHeadAttention extends Module {
     this.valueDim = options.valueDim ?? keyDim;
     this.dropout = options.dropout ?? 0;
     this.useBias = options.useBias ?? true;
-    this.impl = options.attention ?? 'fused';
+    this.impl = options.attention ?? 'auto';
     this.outputUnits = options.outputShape;
   }
 

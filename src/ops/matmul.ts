@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { MATMUL_CONFIGS, matmulVariant } from '../device/tuning.ts';
+import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride } from '../device/tuning.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
@@ -124,6 +124,70 @@ function prepare(
   return [out, count === 1 && numel(batch) > 1 ? 0 : padRows * padCols];
 }
 
+const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
+
+/**
+ * The texture variant: A and B are copied into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]) and
+ * read by kernels/matmul_texture.wgsl. A buffer-to-texture copy needs rows 256 bytes apart, so an operand is read
+ * in place only when it is untransposed with rows a multiple of 64 floats; otherwise it is first packed, zero-padded,
+ * into such rows. Batches past maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
+ * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
+ */
+function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number): boolean {
+  const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
+  const nb = numel(batch);
+  const k4 = Math.ceil(k / 4);
+  const n4 = Math.ceil(n / 4);
+  const { maxTextureDimension2D, maxTextureArrayLayers } = device.device.limits;
+  const { maxDim, maxLayers } = textureLimitOverride.value ?? { maxDim: maxTextureDimension2D, maxLayers: maxTextureArrayLayers };
+  if (k4 * 4 > maxDim || n4 > maxDim) return false;
+  const temps: GPUBuffer[] = [];
+  const aCols = !attrs.transA && k % 64 === 0 ? k : roundUp(k, 64);
+  const bCols = !attrs.transB && n % 64 === 0 && k % 4 === 0 ? n : roundUp(n, 64);
+  const aPad = aCols !== k || attrs.transA ? { rows: m, cols: aCols } : null;
+  const bPad = bCols !== n || attrs.transB || k % 4 !== 0 ? { rows: k4 * 4, cols: bCols } : null;
+  const [aBuf, aStep] = prepare(device, a, batch, attrs.transA, aPad, temps);
+  const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
+  const bRows = bPad ? k4 * 4 : k;
+  const pool = device.texturePool;
+  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX };
+  const copyB = (z0: number, layers: number) => {
+    const t = pool.acquire(n4, k4 * 4, layers);
+    device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, [n4, k4 * 4, layers]);
+    return t;
+  };
+  const sharedB = bStep === 0 ? copyB(0, 1) : null;
+  for (let z0 = 0; z0 < nb; z0 += maxLayers) {
+    const zc = Math.min(maxLayers, nb - z0);
+    const texB = sharedB ?? copyB(z0, zc);
+    for (let r0 = 0; r0 < m; r0 += maxDim) {
+      const mc = Math.min(maxDim, m - r0);
+      const aLayers = aStep === 0 ? 1 : zc;
+      const texA = pool.acquire(k4, mc, aLayers);
+      device.copyToTexture(aBuf, (aStep === 0 ? 0 : z0 * aStep * 4) + r0 * aCols * 4, aCols * 4, m, texA, [k4, mc, aLayers]);
+      device.dispatch({
+        kernel: 'matmul_texture',
+        constants,
+        uniforms: new Uniforms()
+          .u32(mc).u32(n).u32(k4).u32(n4)
+          .u32(aStep === 0 ? 0 : 1).u32(bStep === 0 ? 0 : 1)
+          .u32(m * n).u32(z0 * m * n + r0 * n)
+          .done(),
+        textures: [texA, texB],
+        // A bias binding must exist even when unused; A's buffer stands in (HAS_BIAS=false never reads it).
+        read: [bias ?? aBuf],
+        write: [out],
+        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / 8), zc],
+      });
+      pool.release(texA);
+    }
+    if (!sharedB) pool.release(texB);
+  }
+  if (sharedB) pool.release(sharedB);
+  for (const t of temps) device.free(t);
+  return true;
+}
+
 function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation): void {
   const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
   const nb = numel(batch);
@@ -135,6 +199,7 @@ function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | 
   const temps: GPUBuffer[] = [];
   const biasConstants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
   const config = MATMUL_CONFIGS[matmulVariant(device.report)];
+  if (config.kernel === 'matmul_texture' && textureMatmul(device, a, b, bias, out, attrs, act, config.workgroupX)) return;
   if (config.kernel === 'matmul_tiled') {
     // Reads transposed operands and tails in place; only a partially broadcast batch is expanded.
     const [aBuf, aStep] = prepare(device, a, batch, false, null, temps);
