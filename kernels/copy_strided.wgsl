@@ -1,10 +1,16 @@
-// copy_strided: for every multi-index idx over `shape` (rank <= 8),
-//   dst[dst_offset + sum(idx * dst_strides)] = src[src_offset + sum(idx * src_strides)].
+// copy_strided: for every multi-index (idx, j) over outer shape x inner extent,
+//   dst[dst_offset + sum(idx * dst_strides) + j * dst_inner] = src[src_offset + sum(idx * src_strides) + j * src_inner].
 // One kernel serves permute (permuted source strides), slice (source offset), expand (0 source strides),
 // concat (destination offset per input) and the scatter of slice's gradient into a zeroed buffer.
-// Element type is moved as raw 32-bit words, so f32 and i32 share it. One element per invocation.
+// Element type is moved as raw 32-bit words, so f32 and i32 share it.
+// The host merges dimensions that are contiguous on both sides and drops size-1 ones first, so `rank` (outer
+// dimensions, <= 8) is usually 0-2. Each invocation moves ELEMS consecutive elements of the innermost dimension:
+// the index arithmetic, which costs more than the copy on llvmpipe, is paid once per ELEMS elements.
+// The grid is grid_x workgroups wide (the host sizes it to the work, under the 65535 limit).
 struct Params {
   n: u32, rank: u32, src_offset: u32, dst_offset: u32,
+  inner: u32, groups: u32, src_inner: u32, dst_inner: u32,
+  grid_x: u32,
   shape: array<vec4<u32>, 2>,
   src_strides: array<vec4<u32>, 2>,
   dst_strides: array<vec4<u32>, 2>,
@@ -15,13 +21,15 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> dst: array<u32>;
 
 override WG: u32 = 256;
+const ELEMS = 4u;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
-  var rem = i;
+  var rem = i / p.groups;
+  let j0 = (i % p.groups) * ELEMS;
   var s = p.src_offset;
   var t = p.dst_offset;
   for (var d = i32(p.rank) - 1; d >= 0; d--) {
@@ -31,5 +39,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     s += idx * p.src_strides[d / 4][d % 4];
     t += idx * p.dst_strides[d / 4][d % 4];
   }
-  dst[t] = src[s];
+  let count = min(ELEMS, p.inner - j0);
+  s += j0 * p.src_inner;
+  t += j0 * p.dst_inner;
+  for (var e = 0u; e < count; e++) {
+    dst[t + e * p.dst_inner] = src[s + e * p.src_inner];
+  }
 }

@@ -5,6 +5,8 @@ import * as wg from '../src/index.ts';
 import { findAdapter } from '../src/device/adapter.ts';
 import { KERNEL_DIR } from '../src/device/kernels.ts';
 import { Uniforms } from '../src/device/uniforms.ts';
+import { gridFor } from '../src/device/device.ts';
+import { simplifyWalks } from '../src/ops/strided.ts';
 import { assertClose, gpu } from './helpers.ts';
 
 const dev = suite('device');
@@ -143,6 +145,24 @@ dev('memory() counts live tensors, buffers and bytes', () => {
   assert.is(after.buffers, before.buffers + 1);
   assert.ok(after.bytes - before.bytes >= 4000);
   t.dispose();
+});
+
+dev('gridFor covers the work within 65535 workgroups per row and wastes less than a row', () => {
+  for (const n of [1, 255, 256, 257, 65535 * 256, 65536 * 256, 16_777_216 + 1, 1e9]) {
+    const [x, y] = gridFor(n, 256);
+    const groups = Math.ceil(n / 256);
+    assert.ok(x <= 65535 && x * y >= groups && x * y - groups < y, `n=${n}: ${x}x${y} for ${groups} groups`);
+  }
+});
+
+dev('simplifyWalks merges dimensions contiguous on both sides and drops size-1 ones', () => {
+  // A contiguous copy of [2,3,4] is one run of 24.
+  assert.equal(simplifyWalks([2, 3, 4], { offset: 0, strides: [12, 4, 1] }, { offset: 0, strides: [12, 4, 1] }), { shape: [24], src: [1], dst: [1] });
+  // Split heads [32,49,8,160] -> [32,8,49,160]: the head and batch axes stay apart, 160 stays inner.
+  const heads = simplifyWalks([32, 8, 49, 160], { offset: 0, strides: [62720, 160, 1280, 1] }, { offset: 0, strides: [62720, 7840, 160, 1] });
+  assert.equal(heads, { shape: [32, 8, 49, 160], src: [62720, 160, 1280, 1], dst: [62720, 7840, 160, 1] });
+  // Size-1 axes vanish; an expand (stride 0) stays its own axis.
+  assert.equal(simplifyWalks([1, 5, 1, 3], { offset: 0, strides: [0, 0, 3, 1] }, { offset: 0, strides: [15, 3, 3, 1] }), { shape: [5, 3], src: [0, 1], dst: [3, 1] });
 });
 
 dev.run();

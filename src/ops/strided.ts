@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { numel, type Shape } from '../shape.ts';
 import type { CpuArray } from '../tensor.ts';
@@ -11,24 +11,59 @@ export interface Walk {
   strides: readonly number[];
 }
 
+/**
+ * The same copy over fewer dimensions: size-1 dimensions dropped, and neighbours merged where both walks step
+ * through them as through one (stride[d] = stride[d+1] * shape[d+1] on both sides).
+ */
+export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: number[]; src: number[]; dst: number[] } {
+  const out = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = out.shape.length - 1;
+    if (last >= 0 && out.src[last] === from.strides[d] * shape[d] && out.dst[last] === to.strides[d] * shape[d]) {
+      out.shape[last] *= shape[d];
+      out.src[last] = from.strides[d];
+      out.dst[last] = to.strides[d];
+    } else {
+      out.shape.push(shape[d]);
+      out.src.push(from.strides[d]);
+      out.dst.push(to.strides[d]);
+    }
+  }
+  return out;
+}
+
+const COPY_ELEMS = 4; // ELEMS in kernels/copy_strided.wgsl
+
 /** Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape` (kernels/copy_strided.wgsl). */
 export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape: Shape, from: Walk, to: Walk): void {
-  const n = numel(shape);
-  if (n === 0) return;
+  if (numel(shape) === 0) return;
+  const w = simplifyWalks(shape, from, to);
+  const inner = w.shape.pop() ?? 1;
+  const srcInner = w.src.pop() ?? 0;
+  const dstInner = w.dst.pop() ?? 0;
+  const groups = Math.ceil(inner / COPY_ELEMS);
+  const n = numel(w.shape) * groups;
+  const grid = gridFor(n, 256);
   device.dispatch({
     kernel: 'copy_strided',
     uniforms: new Uniforms()
       .u32(n)
-      .u32(shape.length)
+      .u32(w.shape.length)
       .u32(from.offset)
       .u32(to.offset)
-      .vec8(shape, 1)
-      .vec8(from.strides)
-      .vec8(to.strides)
+      .u32(inner)
+      .u32(groups)
+      .u32(srcInner)
+      .u32(dstInner)
+      .u32(grid[0])
+      .vec8(w.shape, 1)
+      .vec8(w.src)
+      .vec8(w.dst)
       .done(),
     read: [src],
     write: [dst],
-    workgroups: grid1d(n, 256),
+    workgroups: grid,
   });
 }
 
