@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError } from '../errors.ts';
 import { broadcastShapes, broadcastStrides, numel, sameShape } from '../shape.ts';
@@ -76,19 +76,21 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
   webgpu(device, [a, b], { fn }, out) {
     const n = numel(out.shape);
     const same = sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape);
+    const grid = gridFor(Math.ceil(n / 4), 256);
     device.dispatch({
       kernel: 'binary',
       constants: { OP: BINARY[fn].code, SAME_SHAPE: same },
       uniforms: new Uniforms()
         .u32(n)
         .u32(out.shape.length)
+        .u32(grid[0])
         .vec8(out.shape, 1)
         .vec8(broadcastStrides(a.shape, out.shape))
         .vec8(broadcastStrides(b.shape, out.shape))
         .done(),
       read: [a.buffer, b.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   },
   differentiable: ({ fn }) => !('noGradient' in BINARY[fn].vjp),

@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError } from '../errors.ts';
 import type { Tensor } from '../tensor.ts';
@@ -64,14 +64,15 @@ const unaryOp = defineOp<UnaryAttrs>({
     return out;
   },
   webgpu(device, [x], { fn, alpha }, out) {
-    const n = numel(out.shape);
+    const n4 = Math.ceil(numel(out.shape) / 4);
+    const grid = gridFor(n4, 256);
     device.dispatch({
       kernel: 'unary',
       constants: { OP: UNARY[fn].code },
-      uniforms: new Uniforms().u32(n).f32(alpha).done(),
+      uniforms: new Uniforms().u32(n4).f32(alpha).u32(grid[0]).done(),
       read: [x.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   },
   differentiable: ({ fn }) => !('noGradient' in UNARY[fn].vjp),
