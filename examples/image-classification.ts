@@ -7,7 +7,7 @@ import * as wg from '../src/index.ts';
 import { parseArgs } from './args.ts';
 
 const args = parseArgs(
-  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001 },
+  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, patience: 0 },
   'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
 );
 const start = performance.now();
@@ -66,7 +66,11 @@ model.summary();
 // Seed 1 compiled this with binary_crossentropy, which does not fit integer labels and a softmax; wgrad refuses it.
 model.compile({ optimizer: (params) => new wg.Adam(params, { learningRate: args['learning-rate'] }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
 
-const history = await model.fit(train, { epochs: args.epochs, validationData: val, seed: args.seed });
+// Per-epoch logs land in history.csv as they happen; --patience N stops after N epochs without a better val_loss
+// and restores the best weights. Ctrl-C stops after the current step and still evaluates what was trained.
+const callbacks: wg.Callback[] = [new wg.CSVLogger(join(args.out, 'history.csv'))];
+if (args.patience > 0) callbacks.push(new wg.EarlyStopping({ monitor: 'val_loss', patience: args.patience, restoreBestWeights: true }));
+const history = await model.fit(train, { epochs: args.epochs, validationData: val, seed: args.seed, callbacks });
 wg.plotHistory(history, join(args.out, 'history.png'));
 await model.saveWeights(join(args.out, 'head.safetensors'));
 
