@@ -1,8 +1,9 @@
-// Gradient of softmax / log-softmax over the last axis, rows as in softmax.wgsl. One workgroup per row.
+// Gradient of softmax / log-softmax over the last axis, rows split as in softmax.wgsl: ROW_PER_LANE for short rows,
+// otherwise one workgroup per row.
 //   softmax:     dx = y * (dy - sum(dy * y))
 //   log-softmax: dx = dy - exp(y) * sum(dy)
 // y is the forward output. The row sum is a tree reduction in workgroup memory.
-struct Params { rows: u32, cols: u32 }
+struct Params { rows: u32, cols: u32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> y: array<f32>;
@@ -11,13 +12,33 @@ struct Params { rows: u32, cols: u32 }
 
 override WG: u32 = 64;
 override LOG: bool = false;
+override ROW_PER_LANE: bool = false;
 
 var<workgroup> red: array<f32, WG>;
+
+fn row_per_lane(row: u32) {
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  var total = 0.0;
+  for (var c = 0u; c < p.cols; c++) {
+    let g = dy[base + c];
+    total += select(g * y[base + c], g, LOG);
+  }
+  for (var c = 0u; c < p.cols; c++) {
+    let g = dy[base + c];
+    let v = y[base + c];
+    dx[base + c] = select(v * (g - total), g - exp(v) * total, LOG);
+  }
+}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let row = wid.y * 65535u + wid.x;
+  if (ROW_PER_LANE) {
+    row_per_lane((wid.y * p.grid_x + wid.x) * WG + lid);
+    return;
+  }
+  let row = wid.y * p.grid_x + wid.x;
   let live = row < p.rows;
   let base = row * p.cols;
   var acc = 0.0;

@@ -9,6 +9,8 @@ import { BufferPool, TexturePool } from './pool.ts';
  */
 export interface Dispatch {
   kernel: string;
+  /** The kernel file's entry point; 'main' unless it offers others (e.g. a vec4 form). */
+  entryPoint?: string;
   constants?: Record<string, number | boolean>;
   uniforms: ArrayBuffer;
   textures?: GPUTexture[];
@@ -146,8 +148,8 @@ export class GpuDevice {
     this.endPass().copyBufferToTexture({ buffer, offset, bytesPerRow, rowsPerImage }, { texture }, size);
   }
 
-  private pipeline(kernel: string, constants: Record<string, number | boolean>, nTex: number, nRead: number, nWrite: number) {
-    const key = `${kernel}|${JSON.stringify(constants)}|${nTex}|${nRead}|${nWrite}`;
+  private pipeline(kernel: string, entryPoint: string, constants: Record<string, number | boolean>, nTex: number, nRead: number, nWrite: number) {
+    const key = `${kernel}|${entryPoint}|${JSON.stringify(constants)}|${nTex}|${nRead}|${nWrite}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline) return pipeline;
     let module = this.modules.get(kernel);
@@ -161,7 +163,7 @@ export class GpuDevice {
     pipeline = this.device.createComputePipeline({
       label: key,
       layout: layout.pipeline,
-      compute: { module, entryPoint: 'main', constants: numeric },
+      compute: { module, entryPoint, constants: numeric },
     });
     this.pipelines.set(key, pipeline);
     return pipeline;
@@ -242,7 +244,7 @@ export class GpuDevice {
     if (this.pending >= this.maxBatch) this.flush();
     if (this.debug) this.device.pushErrorScope('validation');
     const textures = d.textures ?? [];
-    const pipeline = this.pipeline(d.kernel, d.constants ?? {}, textures.length, d.read.length, d.write.length);
+    const pipeline = this.pipeline(d.kernel, d.entryPoint ?? 'main', d.constants ?? {}, textures.length, d.read.length, d.write.length);
     const slot = this.pending * UNIFORM_SLOT;
     this.uniformArena.set(new Uint8Array(d.uniforms), slot);
     const bindGroup = this.bindGroup(textures, d.read, d.write);

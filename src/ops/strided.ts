@@ -33,25 +33,40 @@ export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: numb
   return out;
 }
 
-const COPY_ELEMS = 4; // ELEMS in kernels/copy_strided.wgsl
+// Inner elements (or vec4 words) per invocation: the split-heads transpose [32,49,8,160] took 19, 11.5, 8.0 and
+// 6.5 ms at 1, 2, 4 and 8 vec4 words on llvmpipe; 16 and more were slower again.
+const COPY_ELEMS = 8;
 
 /** Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape` (kernels/copy_strided.wgsl). */
 export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape: Shape, from: Walk, to: Walk): void {
   if (numel(shape) === 0) return;
   const w = simplifyWalks(shape, from, to);
-  const inner = w.shape.pop() ?? 1;
-  const srcInner = w.src.pop() ?? 0;
-  const dstInner = w.dst.pop() ?? 0;
+  let inner = w.shape.pop() ?? 1;
+  let srcInner = w.src.pop() ?? 0;
+  let dstInner = w.dst.pop() ?? 0;
+  let [srcOffset, dstOffset] = [from.offset, to.offset];
+  // In vec4 words when the inner run is contiguous on both sides and everything lines up on 4.
+  const vec4 =
+    srcInner === 1 && dstInner === 1 && inner % 4 === 0 && srcOffset % 4 === 0 && dstOffset % 4 === 0 &&
+    [...w.src, ...w.dst].every((x) => x % 4 === 0);
+  if (vec4) {
+    inner /= 4;
+    [srcOffset, dstOffset] = [srcOffset / 4, dstOffset / 4];
+    w.src = w.src.map((x) => x / 4);
+    w.dst = w.dst.map((x) => x / 4);
+  }
   const groups = Math.ceil(inner / COPY_ELEMS);
   const n = numel(w.shape) * groups;
   const grid = gridFor(n, 256);
   device.dispatch({
     kernel: 'copy_strided',
+    entryPoint: vec4 ? 'main_vec4' : 'main',
+    constants: { ELEMS: COPY_ELEMS },
     uniforms: new Uniforms()
       .u32(n)
       .u32(w.shape.length)
-      .u32(from.offset)
-      .u32(to.offset)
+      .u32(srcOffset)
+      .u32(dstOffset)
       .u32(inner)
       .u32(groups)
       .u32(srcInner)
