@@ -20,6 +20,7 @@ struct Params { m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_
 override HAS_BIAS: bool = false;
 override ACT: u32 = 0;
 override WG_X: u32 = 8;
+override WG_Y: u32 = 1;
 
 const TM = 8u;   // rows of C per invocation
 const TN4 = 2u;  // vec4 columns of C per invocation (8 scalars)
@@ -41,7 +42,7 @@ fn epilogue(v: f32, col: u32) -> f32 {
   return r;
 }
 
-@compute @workgroup_size(WG_X, 1, 1)
+@compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let col4 = gid.x * TN4;
   let row0 = gid.y * TM;

@@ -11,6 +11,9 @@ import type { AdapterReport } from './adapter.ts';
  *   texture arrays that the operands are copied into. The default for software adapters: on Dawn OpenGL -> Mesa 22.3
  *   llvmpipe (2 cores, 2026-11-22, scratch timings in the kernel's header) 19-21 GFLOP/s at 1024^3 and 21.7 at
  *   1568x1280x1280, against 8-11 for 'regblock' in the same runs.
+ * - 'texture-tall': the same kernel with 8x8 workgroups (64 invocations over 8 row blocks), which amortises
+ *   llvmpipe's per-workgroup cost over more work. On a busy machine it ran 1568x1280x1280 in 571 ms (median of 12)
+ *   against 725 for 8x1, and 1024^3 level; autotune decides per adapter.
  * - 'regblock' (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 loads, 8x1 workgroups, no
  *   workgroup memory; transposed or unaligned operands are first packed into zero-padded vec4 rows.
  *   The software default before 'texture'. Measured with bench/matmul-variants.ts on Dawn OpenGL -> Mesa 22.3 llvmpipe,
@@ -25,16 +28,19 @@ import type { AdapterReport } from './adapter.ts';
  * At first use on an adapter, autotune() times each candidate on a 512^3 matmul and keeps the fastest (cached on
  * disk per adapter and wgrad version); WGRAD_TUNE=0 or init({ tune: false }) keeps these defaults.
  */
-export type MatmulVariant = 'texture' | 'regblock' | 'regblock-wide' | 'tiled';
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'regblock', 'regblock-wide', 'tiled'];
+export type MatmulVariant = 'texture' | 'texture-tall' | 'regblock' | 'regblock-wide' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'texture-tall', 'regblock', 'regblock-wide', 'tiled'];
 
 export interface MatmulConfig {
   kernel: 'matmul_texture' | 'matmul_regblock' | 'matmul_tiled';
   workgroupX: number;
+  /** Rows of invocations per workgroup (matmul_texture only). */
+  workgroupY?: number;
 }
 
 export const MATMUL_CONFIGS: Record<MatmulVariant, MatmulConfig> = {
   texture: { kernel: 'matmul_texture', workgroupX: 8 },
+  'texture-tall': { kernel: 'matmul_texture', workgroupX: 8, workgroupY: 8 },
   regblock: { kernel: 'matmul_regblock', workgroupX: 8 },
   'regblock-wide': { kernel: 'matmul_regblock', workgroupX: 64 },
   tiled: { kernel: 'matmul_tiled', workgroupX: 16 },

@@ -133,7 +133,7 @@ const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
  * into such rows. Batches past maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
  * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
  */
-function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number): boolean {
+function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number, wgY: number): boolean {
   const { m, n, k, batch } = matmulDims(a.shape, b.shape, attrs);
   const nb = numel(batch);
   const k4 = Math.ceil(k / 4);
@@ -150,7 +150,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
   const bRows = bPad ? k4 * 4 : k;
   const pool = device.texturePool;
-  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX };
+  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY };
   const copyB = (z0: number, layers: number) => {
     const t = pool.acquire(n4, k4 * 4, layers);
     device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, [n4, k4 * 4, layers]);
@@ -177,7 +177,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
         // A bias binding must exist even when unused; A's buffer stands in (HAS_BIAS=false never reads it).
         read: [bias ?? aBuf],
         write: [out],
-        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / 8), zc],
+        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / 8 / wgY), zc],
       });
       pool.release(texA);
     }
@@ -199,7 +199,7 @@ function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | 
   const temps: GPUBuffer[] = [];
   const biasConstants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act] };
   const config = MATMUL_CONFIGS[matmulVariant(device.report)];
-  if (config.kernel === 'matmul_texture' && textureMatmul(device, a, b, bias, out, attrs, act, config.workgroupX)) return;
+  if (config.kernel === 'matmul_texture' && textureMatmul(device, a, b, bias, out, attrs, act, config.workgroupX, config.workgroupY ?? 1)) return;
   if (config.kernel === 'matmul_tiled') {
     // Reads transposed operands and tails in place; only a partially broadcast batch is expanded.
     const [aBuf, aStep] = prepare(device, a, batch, false, null, temps);
