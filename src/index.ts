@@ -15,7 +15,7 @@ export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradch
 export { manualSeed, Rng } from './random.ts';
 export * from './errors.ts';
 export { describeAdapter, type AdapterReport, type AdapterChoice } from './device/adapter.ts';
-export { setMatmulVariant, textureLimitOverride, MATMUL_VARIANTS, MATMUL_CONFIGS, defaultMatmulVariant, defaultAttentionImpl, matmulVariant, type MatmulVariant } from './device/tuning.ts';
+export { setMatmulVariant, MATMUL_VARIANTS, MATMUL_CONFIGS, defaultMatmulVariant, defaultAttentionImpl, matmulVariant, type MatmulVariant } from './device/tuning.ts';
 
 export { tensor, full, zeros, ones, zerosLike, onesLike, fullLike, arange, eye, rand, randn, scalar } from './ops/creation.ts';
 export { neg, exp, log, sqrt, abs, relu, gelu, tanh, sigmoid, pow, square, reciprocal, sign } from './ops/unary.ts';

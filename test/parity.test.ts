@@ -3,8 +3,10 @@
 // room for exp/log/erf approximations in WGSL). Sums and matmuls accumulate one rounding per term, so their error
 // grows with the reduced length: atol is scaled by sqrt(length) times the output's magnitude.
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
 import type { Tensor } from '../src/index.ts';
+import { textureLimitOverride } from '../src/device/tuning.ts';
 import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.ts';
 
 interface Case {
@@ -192,12 +194,29 @@ const chunked: Case[] = [
 ];
 for (const c of chunked) {
   parity(`${c.name} (texture, limits 16 rows x 2 layers)`, async () => {
-    wg.textureLimitOverride.value = { maxDim: 16, maxLayers: 2 };
+    textureLimitOverride.value = { maxDim: 16, maxLayers: 2 };
     try {
       await runCase(c, 'texture')();
     } finally {
-      wg.textureLimitOverride.value = null;
+      textureLimitOverride.value = null;
     }
   });
 }
+parity('the lowered texture limits really split the work (2 packs + 3 layer chunks x 2 row chunks = 8 dispatches)', async () => {
+  const device = wg.getDevice();
+  const [a, b] = [wg.rand([5, 20, 12], { seed: 1 }), wg.rand([5, 12, 9], { seed: 2 })];
+  wg.setMatmulVariant('texture');
+  textureLimitOverride.value = { maxDim: 16, maxLayers: 2 };
+  try {
+    const before = device.stats.dispatches;
+    const y = wg.matmul(a, b);
+    // K=12 and N=9 are not 64-aligned, so A and B are each packed once (2 copy dispatches); then one matmul per chunk.
+    assert.is(device.stats.dispatches - before, 8);
+    disposeAll([y]);
+  } finally {
+    textureLimitOverride.value = null;
+    wg.setMatmulVariant(null);
+    disposeAll([a, b]);
+  }
+});
 parity.run();
