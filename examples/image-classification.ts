@@ -7,7 +7,7 @@ import * as wg from '../src/index.ts';
 import { parseArgs } from './args.ts';
 
 const args = parseArgs(
-  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, patience: 0 },
+  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0 },
   'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
 );
 const start = performance.now();
@@ -64,7 +64,12 @@ const model = new wg.Model({
 });
 model.summary();
 // Seed 1 compiled this with binary_crossentropy, which does not fit integer labels and a softmax; wgrad refuses it.
-model.compile({ optimizer: (params) => new wg.Adam(params, { learningRate: args['learning-rate'] }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+// --lr-schedule cosine decays the rate to 0 over the whole run (epochs × steps per epoch), Keras's CosineDecay.
+if (!['constant', 'cosine'].includes(args['lr-schedule'])) throw new Error(`--lr-schedule takes constant or cosine, got '${args['lr-schedule']}'.`);
+const rate = args['lr-schedule'] === 'cosine'
+  ? new wg.CosineDecay(args['learning-rate'], { decaySteps: args.epochs * train.length })
+  : args['learning-rate'];
+model.compile({ optimizer: (params) => new wg.Adam(params, { learningRate: rate }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
 
 // Per-epoch logs land in history.csv as they happen; --patience N stops after N epochs without a better val_loss
 // and restores the best weights. Ctrl-C stops after the current step and still evaluates what was trained.

@@ -38,6 +38,7 @@ export { glorotUniform } from './nn/init.ts';
 export { Optimizer, type OptimizerOptions, type OptimizerState, type ParamList } from './optim/optimizer.ts';
 export { SGD, type SGDOptions } from './optim/sgd.ts';
 export { Adam, AdamW, type AdamOptions, type AdamWOptions } from './optim/adam.ts';
+export { CosineDecay, ExponentialDecay, type LearningRateSchedule, type CosineDecayOptions, type ExponentialDecayOptions } from './optim/schedules.ts';
 export * as losses from './losses.ts';
 export { Loss, LossMismatchError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy, meanSquaredError, getLoss, type LossContext, type LossOptions } from './losses.ts';
 export { Metric, Accuracy, BinaryAccuracy, SparseCategoricalAccuracy, CategoricalAccuracy, accuracy, binaryAccuracy, sparseCategoricalAccuracy, categoricalAccuracy, getMetric } from './metrics.ts';

@@ -144,4 +144,46 @@ optim('state saved mid-run and restored continues exactly as the uninterrupted r
   assert.equal(await run(true), await run(false));
 });
 
+optim('CosineDecay and ExponentialDecay follow Keras\'s formulas, warm-up and floor included', () => {
+  const cos = new wg.CosineDecay(0.1, { decaySteps: 4 });
+  assertClose([0, 1, 2, 3, 4, 9].map((t) => cos.at(t)), [0.1, 0.05 * (1 + Math.SQRT1_2), 0.05, 0.05 * (1 - Math.SQRT1_2), 0, 0], 1e-15);
+  const floor = new wg.CosineDecay(0.1, { decaySteps: 2, alpha: 0.1 });
+  assertClose([0, 1, 2, 5].map((t) => floor.at(t)), [0.1, 0.1 * (0.9 * 0.5 + 0.1), 0.01, 0.01], 1e-15);
+  const warm = new wg.CosineDecay(0.1, { decaySteps: 2, warmupSteps: 2 });
+  assertClose([0, 1, 2, 3, 4].map((t) => warm.at(t)), [0, 0.05, 0.1, 0.05, 0], 1e-15);
+  const exp = new wg.ExponentialDecay(0.1, { decaySteps: 2, decayRate: 0.5 });
+  assertClose([0, 2, 3].map((t) => exp.at(t)), [0.1, 0.05, 0.1 * 0.5 ** 1.5], 1e-15);
+  const stairs = new wg.ExponentialDecay(0.1, { decaySteps: 2, decayRate: 0.5, staircase: true });
+  assertClose([1, 3, 4].map((t) => stairs.at(t)), [0.1, 0.05, 0.025], 1e-15);
+});
+
+for (const backend of ['cpu', 'webgpu'] as const) {
+  optim(`a schedule sets each step's rate (${backend})`, async () => {
+    if (backend === 'webgpu' && !(await gpu())) return;
+    const tol = backend === 'cpu' ? 1e-12 : 1e-6;
+    const lrs = [0.1, 0.05, 0];
+    const w = [...W0];
+    const want = GRADS.map((g, t) => w.map((x, i) => (w[i] = x - lrs[t] * g[i])));
+    const got = await steps(backend, (p) => new wg.SGD([p], { learningRate: new wg.CosineDecay(0.1, { decaySteps: 2 }) }));
+    assertClose(got.flat(), want.flat(), tol);
+  });
+}
+
+optim('a schedule resumes where a restored optimizer left off, since it keys on the step count', async () => {
+  const w = wg.tensor(W0, [3], { requiresGrad: true });
+  const schedule = new wg.CosineDecay(0.1, { decaySteps: 4 });
+  const opt = new wg.SGD([['w', w]], { learningRate: schedule });
+  opt.loadStateDict({ iterations: 3, slots: {} });
+  w.grad = wg.keep(wg.ones([3]));
+  opt.step();
+  assert.is(opt.learningRate, schedule.at(3));
+});
+
+optim('bad schedule settings are refused with the fix', () => {
+  assert.throws(() => new wg.CosineDecay(0.1, { decaySteps: 0 }), /decaySteps must be positive.*steps per epoch/);
+  assert.throws(() => new wg.CosineDecay(-1, { decaySteps: 10 }), /initialLearningRate must be positive/);
+  assert.throws(() => new wg.CosineDecay(0.1, { decaySteps: 10, alpha: 2 }), /alpha is a fraction/);
+  assert.throws(() => new wg.ExponentialDecay(0.1, { decaySteps: 10, decayRate: 0 }), /decayRate must be positive/);
+});
+
 optim.run();

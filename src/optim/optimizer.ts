@@ -8,9 +8,11 @@ import { reshape } from '../ops/shape.ts';
 import { sqrt, square } from '../ops/unary.ts';
 import { keep, tidy, type Tensor } from '../tensor.ts';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
+import type { LearningRateSchedule } from './schedules.ts';
 
 export interface OptimizerOptions {
-  learningRate?: number;
+  /** A fixed rate, or a schedule evaluated at each step (CosineDecay, ExponentialDecay). */
+  learningRate?: number | LearningRateSchedule;
   /** Rescale all gradients together so their global L2 norm is at most this (Keras's global_clipnorm). */
   globalClipNorm?: number;
 }
@@ -29,7 +31,9 @@ export interface OptimizerState {
  */
 export abstract class Optimizer {
   readonly params: [string, Tensor][];
+  /** The rate the next (or, after step(), the last) update uses; a schedule rewrites it every step. */
   learningRate: number;
+  readonly schedule: LearningRateSchedule | undefined;
   readonly globalClipNorm: number | undefined;
   iterations = 0;
   protected slots = new Map<string, Tensor>();
@@ -37,9 +41,11 @@ export abstract class Optimizer {
   constructor(params: ParamList, options: OptimizerOptions, defaultLearningRate: number) {
     const list = [...params] as (Tensor | [string, Tensor])[];
     this.params = list.map((p, i) => (Array.isArray(p) ? p : [`param_${i}`, p]));
-    this.learningRate = options.learningRate ?? defaultLearningRate;
+    const rate = options.learningRate ?? defaultLearningRate;
+    this.schedule = typeof rate === 'number' ? undefined : rate;
+    this.learningRate = typeof rate === 'number' ? rate : rate.at(0);
     this.globalClipNorm = options.globalClipNorm;
-    if (!(this.learningRate > 0)) throw new WgradError(`optimizer: learningRate must be positive, got ${this.learningRate}.`);
+    if (!this.schedule && !(this.learningRate > 0)) throw new WgradError(`optimizer: learningRate must be positive, got ${this.learningRate}.`);
   }
 
   /** A zero-initialised slot tensor named `${param}/${slot}`, made on first use. */
@@ -68,6 +74,7 @@ export abstract class Optimizer {
   step(): void {
     const withGrad = this.params.filter(([, p]) => p.requiresGrad && p.grad);
     if (withGrad.length === 0) return;
+    if (this.schedule) this.learningRate = this.schedule.at(this.iterations);
     this.iterations++;
     noGrad(() => {
       const scale = this.clipScale(withGrad.map(([, p]) => p.grad!));
