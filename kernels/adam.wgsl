@@ -3,8 +3,8 @@
 //   p -= p * decay                            (AdamW's decoupled weight decay, decay = lr * weight_decay; 0 for Adam)
 //   m = beta1 m + (1 - beta1) g;  v = beta2 v + (1 - beta2) g^2
 //   p -= alpha * m / (sqrt(v) + epsilon),     alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-// Layout: contiguous f32, one element per invocation, 1-D grid wrapping into y past 65535 workgroups.
-struct Params { n: u32, alpha: f32, beta1: f32, beta2: f32, epsilon: f32, decay: f32 }
+// Layout: contiguous f32, one element per invocation, on a grid grid_x workgroups wide, sized to the work by the host.
+struct Params { n: u32, alpha: f32, beta1: f32, beta2: f32, epsilon: f32, decay: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
@@ -17,7 +17,7 @@ override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let g = grad[i] * scale[0];
   var w = param[i];

@@ -1,6 +1,6 @@
 // argmax: views x as [outer, R, inner]; out[o*inner + j] = the first r with the largest x[o, r, j] (i32).
 // NaN compares false, so a NaN never wins unless every value is NaN (then 0). One output per invocation.
-struct Params { outer: u32, r: u32, inner: u32 }
+struct Params { outer: u32, r: u32, inner: u32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -17,7 +17,7 @@ fn from_bits(bits: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.outer * p.inner) { return; }
   let j = i % p.inner;
   let o = i / p.inner;

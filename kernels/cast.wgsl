@@ -1,7 +1,7 @@
 // cast: out[i] = convert(x[i]) between f32 and i32, moved as raw 32-bit words.
 // TO_FLOAT: i32 -> f32 (exact below 2^24); otherwise f32 -> i32, truncating toward zero like Math.trunc.
-// One element per invocation, 1-D grid wrapping into y past 65535 workgroups.
-struct Params { n: u32 }
+// One element per invocation, on a grid grid_x workgroups wide, sized to the work by the host.
+struct Params { n: u32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<u32>;
@@ -12,7 +12,7 @@ override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   if (TO_FLOAT) {
     out[i] = bitcast<u32>(f32(bitcast<i32>(x[i])));

@@ -1,7 +1,7 @@
 // dropout: out[i] = keep(i) ? x[i] * scale : 0, where keep(i) = u(i) >= rate and u(i) = hash(seed, i) / 2^24.
 // The hash (lowbias32, two rounds) is the same integer function as src/random.ts, so the CPU backend draws the
 // identical mask; the backward pass is this kernel run on dy with the same seed. One element per invocation.
-struct Params { n: u32, seed: u32, rate: f32, scale: f32 }
+struct Params { n: u32, seed: u32, rate: f32, scale: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -22,7 +22,7 @@ fn lowbias32(v: u32) -> u32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let h = lowbias32(lowbias32(p.seed) ^ i);
   let u = f32(h >> 8u) * (1.0 / 16777216.0);

@@ -4,7 +4,7 @@
 // reduction to few outputs still spreads over many invocations.
 // Adjacent invocations take adjacent j, so reads along inner are contiguous.
 // OP: 0 sum, 1 max, 2 min.
-struct Params { outer: u32, r: u32, inner: u32, chunk: u32, chunks: u32, scale: f32 }
+struct Params { outer: u32, r: u32, inner: u32, chunk: u32, chunks: u32, scale: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -22,7 +22,7 @@ fn from_bits(bits: u32) -> f32 {
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   let total = p.outer * p.chunks * p.inner;
   if (i >= total) { return; }
   let j = i % p.inner;

@@ -3,7 +3,7 @@
 // `pos` lists the positions that gathered each row, grouped by row in ascending position order (built on the host
 // from the index values), so every sum has a fixed order: results are deterministic, with no float atomics.
 // `out` is [V, D], zeroed beforehand; g is [N, D]. One (u, d) pair per invocation.
-struct Params { u: u32, d: u32 }
+struct Params { u: u32, d: u32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
@@ -17,7 +17,7 @@ override WG: u32 = 256;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.u * p.d) { return; }
   let u = i / p.d;
   let d = i % p.d;

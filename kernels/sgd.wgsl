@@ -1,8 +1,8 @@
 // sgd: one in-place SGD step as Keras computes it, with g = grad * scale[0] (global-norm clipping factor):
 //   without momentum:  p -= lr g
 //   with momentum:     u = momentum u - lr g;  p += u            (NESTEROV: p += momentum u - lr g)
-// Layout: contiguous f32, one element per invocation, 1-D grid wrapping into y past 65535 workgroups.
-struct Params { n: u32, lr: f32, momentum: f32 }
+// Layout: contiguous f32, one element per invocation, on a grid grid_x workgroups wide, sized to the work by the host.
+struct Params { n: u32, lr: f32, momentum: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
@@ -16,7 +16,7 @@ override WG: u32 = 256;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   let g = grad[i] * scale[0];
   if (!MOMENTUM) {

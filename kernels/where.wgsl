@@ -1,8 +1,8 @@
 // where: out[i] = cond[ic] != 0 ? a[ia] : b[ib], NumPy broadcasting over all three operands.
 // Layout: contiguous f32 output of rank <= 8; strides are laid over the output shape with 0 on broadcast dimensions.
-// One element per invocation, 1-D grid wrapping into y past 65535 workgroups.
+// One element per invocation, on a grid grid_x workgroups wide, sized to the work by the host.
 struct Params {
-  n: u32, rank: u32,
+  n: u32, rank: u32, grid_x: u32,
   shape: array<vec4<u32>, 2>,
   c_strides: array<vec4<u32>, 2>,
   a_strides: array<vec4<u32>, 2>,
@@ -20,7 +20,7 @@ override WG: u32 = 256;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * 65535u + wid.x) * WG + lid;
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
   var rem = i;
   var ic = 0u;

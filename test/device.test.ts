@@ -94,6 +94,13 @@ dev('elementwise ops past 65535 workgroups (16.8M elements) cover every element'
   assert.is(d[n - 1], 6);
   assert.is(d[65535 * 256], 6);
   assertClose([await wg.sum(y).item()], [6 * n], { rtol: 1e-5 });
+  // fill (full), where and cast run on the same fitted 2-D grid: every element must be written.
+  const picked = await wg.where(wg.greater(y, 5), y, x).data();
+  const ints = await wg.cast(y, 'int32').data();
+  const miss = (a: ArrayLike<number>, v: number) => Array.prototype.findIndex.call(a, (e: number) => e !== v);
+  assert.is(miss(d, 6), -1);
+  assert.is(miss(picked, 6), -1);
+  assert.is(miss(ints, 6), -1);
   x.dispose();
   y.dispose();
 });

@@ -331,22 +331,13 @@ export class GpuDevice {
 }
 
 /**
- * Splits `n` invocations of workgroup size `wg` into a grid within the 65535 per-dimension limit. Past that, rows are
- * exactly 65535 workgroups wide, which the kernels assume (workgroup index = y * 65535 + x): the num_workgroups
- * builtin would tell them too, but Dawn's GL backend emulates it with an extra buffer update per dispatch.
- */
-/**
  * Splits `n` invocations of workgroup size `wg` into a grid at most 65535 wide whose rows are as even as possible, so
- * at most a row's worth of workgroups is wasted. Kernels that take it get its width (the first value) as a uniform.
+ * at most a row's worth of workgroups is wasted. Every kernel takes its width (the first value) as the uniform grid_x
+ * and numbers its workgroups wid.y * grid_x + wid.x: the num_workgroups builtin would tell them too, but Dawn's GL
+ * backend emulates it with an extra buffer update per dispatch.
  */
 export function gridFor(n: number, wg: number): [number, number] {
   const groups = Math.max(1, Math.ceil(n / wg));
   const rows = Math.ceil(groups / MAX_WORKGROUPS);
   return [Math.ceil(groups / rows), rows];
-}
-
-export function grid1d(n: number, wg: number): [number, number] {
-  const groups = Math.ceil(n / wg);
-  if (groups <= MAX_WORKGROUPS) return [groups, 1];
-  return [MAX_WORKGROUPS, Math.ceil(groups / MAX_WORKGROUPS)];
 }

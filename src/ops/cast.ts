@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { numel } from '../shape.ts';
 import type { DType, Tensor } from '../tensor.ts';
@@ -15,13 +15,14 @@ const castOp = defineOp<{ dtype: DType }>({
   },
   webgpu(device, [x], { dtype }, out) {
     const n = numel(x.shape);
+    const grid = gridFor(n, 256);
     device.dispatch({
       kernel: 'cast',
       constants: { TO_FLOAT: dtype === 'float32' },
-      uniforms: new Uniforms().u32(n).done(),
+      uniforms: new Uniforms().u32(n).u32(grid[0]).done(),
       read: [x.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   },
   vjp: noGradient('casts between float32 and int32 carry no gradient'),

@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, IndexError, ShapeError } from '../errors.ts';
 import { Rng, nextSeed } from '../random.ts';
@@ -90,12 +90,13 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
       const bits = new DataView(new ArrayBuffer(4));
       if (dtype === 'int32') bits.setInt32(0, value, true);
       else bits.setFloat32(0, value, true);
+      const grid = gridFor(n, 256);
       device.dispatch({
         kernel: 'fill',
-        uniforms: new Uniforms().u32(n).u32(bits.getUint32(0, true)).done(),
+        uniforms: new Uniforms().u32(n).u32(bits.getUint32(0, true)).u32(grid[0]).done(),
         read: [],
         write: [buffer],
-        workgroups: grid1d(n, 256),
+        workgroups: grid,
       });
     }
     storage = Storage.onGpu(device, buffer);

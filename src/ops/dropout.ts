@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, WgradError } from '../errors.ts';
 import { dropoutUniform, nextSeed } from '../random.ts';
@@ -26,12 +26,13 @@ const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
   },
   webgpu(device, [x], { rate, seed }, out) {
     const n = numel(x.shape);
+    const grid = gridFor(n, 256);
     device.dispatch({
       kernel: 'dropout',
-      uniforms: new Uniforms().u32(n).u32(seed).f32(rate).f32(1 / (1 - rate)).done(),
+      uniforms: new Uniforms().u32(n).u32(seed).f32(rate).f32(1 / (1 - rate)).u32(grid[0]).done(),
       read: [x.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   },
   // Same seed, same mask: the gradient is dropout of g.

@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.ts';
 import { fmt, numel } from '../shape.ts';
@@ -41,12 +41,13 @@ const scatterAddOp = defineOp<{ vocab: number }>({
     const d = g.shape[g.shape.length - 1];
     const u = rows.shape[0];
     device.clear(out.buffer, vocab * d * 4);
+    const grid = gridFor(u * d, 256);
     device.dispatch({
       kernel: 'scatter_add',
-      uniforms: new Uniforms().u32(u).u32(d).done(),
+      uniforms: new Uniforms().u32(u).u32(d).u32(grid[0]).done(),
       read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
       write: [out.buffer],
-      workgroups: grid1d(u * d, 256),
+      workgroups: grid,
     });
   },
   vjp: noGradient('second derivatives of gather are not implemented'),
@@ -72,12 +73,13 @@ const gatherOp = defineOp<Record<string, never>>({
   webgpu(device, [table, idx], _attrs, out) {
     const n = numel(idx.shape);
     const d = table.shape[1];
+    const grid = gridFor(n * d, 256);
     device.dispatch({
       kernel: 'gather',
-      uniforms: new Uniforms().u32(n).u32(d).u32(table.shape[0]).done(),
+      uniforms: new Uniforms().u32(n).u32(d).u32(table.shape[0]).u32(grid[0]).done(),
       read: [table.buffer, idx.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n * d, 256),
+      workgroups: grid,
     });
   },
   vjp: (g, { inputs: [table, idx] }) => {

@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError } from '../errors.ts';
 import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../shape.ts';
@@ -48,24 +48,26 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
     const chunks = Math.ceil(rows / CHUNK);
     const partial = device.alloc(outer * chunks * inner * 4);
     temps.push(partial);
+    const grid = gridFor(outer * chunks * inner, 256);
     device.dispatch({
       kernel: 'reduce',
       constants: { OP: KIND_CODE[kind] },
-      uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(CHUNK).u32(chunks).f32(1).done(),
+      uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(CHUNK).u32(chunks).f32(1).u32(grid[0]).done(),
       read: [input],
       write: [partial],
-      workgroups: grid1d(outer * chunks * inner, 256),
+      workgroups: grid,
     });
     input = partial;
     rows = chunks;
   }
+  const grid = gridFor(outer * inner, 256);
   device.dispatch({
     kernel: 'reduce',
     constants: { OP: KIND_CODE[kind] },
-    uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(Math.max(rows, 1)).u32(1).f32(scale).done(),
+    uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(Math.max(rows, 1)).u32(1).f32(scale).u32(grid[0]).done(),
     read: [input],
     write: [dst],
-    workgroups: grid1d(outer * inner, 256),
+    workgroups: grid,
   });
   // Safe to pool now: later dispatches that reuse them are ordered after these reads.
   for (const t of temps) device.free(t);
@@ -166,12 +168,13 @@ const argmaxOp = defineOp<{ axis: number; keepdims: boolean }>({
   },
   webgpu(device, [x], { axis }, out) {
     const [outer, r, inner] = asBlock(x.shape, [axis])!;
+    const grid = gridFor(outer * inner, 256);
     device.dispatch({
       kernel: 'argmax',
-      uniforms: new Uniforms().u32(outer).u32(r).u32(inner).done(),
+      uniforms: new Uniforms().u32(outer).u32(r).u32(inner).u32(grid[0]).done(),
       read: [x.buffer],
       write: [out.buffer],
-      workgroups: grid1d(outer * inner, 256),
+      workgroups: grid,
     });
   },
   vjp: noGradient('argmax returns integer indices'),

@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError } from '../errors.ts';
 import { broadcastShapes, broadcastStrides, numel } from '../shape.ts';
@@ -26,11 +26,13 @@ const whereOp = defineOp<Record<string, never>>({
   },
   webgpu(device, [c, a, b], _attrs, out) {
     const n = numel(out.shape);
+    const grid = gridFor(n, 256);
     device.dispatch({
       kernel: 'where',
       uniforms: new Uniforms()
         .u32(n)
         .u32(out.shape.length)
+        .u32(grid[0])
         .vec8(out.shape, 1)
         .vec8(broadcastStrides(c.shape, out.shape))
         .vec8(broadcastStrides(a.shape, out.shape))
@@ -38,7 +40,7 @@ const whereOp = defineOp<Record<string, never>>({
         .done(),
       read: [c.buffer, a.buffer, b.buffer],
       write: [out.buffer],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   },
   vjp: (grad, { inputs: [c, a, b] }) => {

@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import type { Tensor } from '../tensor.ts';
 import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.ts';
@@ -48,12 +48,13 @@ export class Adam extends Optimizer {
       return;
     }
     const n = param.size;
+    const grid = gridFor(n, 256);
     p.device!.dispatch({
       kernel: 'adam',
-      uniforms: new Uniforms().u32(n).f32(alpha).f32(this.beta1).f32(this.beta2).f32(this.epsilon).f32(decay).done(),
+      uniforms: new Uniforms().u32(n).f32(alpha).f32(this.beta1).f32(this.beta2).f32(this.epsilon).f32(decay).u32(grid[0]).done(),
       read: [grad.storage.gpu!, scale.storage.gpu!],
       write: [p.gpu!, m.storage.gpu!, v.storage.gpu!],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   }
 }

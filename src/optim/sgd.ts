@@ -1,4 +1,4 @@
-import { grid1d } from '../device/device.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { full } from '../ops/creation.ts';
 import { keep, type Tensor } from '../tensor.ts';
@@ -45,13 +45,14 @@ export class SGD extends Optimizer {
       return;
     }
     const n = param.size;
+    const grid = gridFor(n, 256);
     p.device!.dispatch({
       kernel: 'sgd',
       constants: { MOMENTUM: mu > 0, NESTEROV: this.nesterov },
-      uniforms: new Uniforms().u32(n).f32(lr).f32(mu).done(),
+      uniforms: new Uniforms().u32(n).f32(lr).f32(mu).u32(grid[0]).done(),
       read: [grad.storage.gpu!, scale.storage.gpu!],
       write: [p.gpu!, (velocity ?? (this.unusedVelocity ??= keep(full([1], 0, { backend: 'webgpu' })))).storage.gpu!],
-      workgroups: grid1d(n, 256),
+      workgroups: grid,
     });
   }
 
