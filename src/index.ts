@@ -8,7 +8,7 @@
 import './methods.ts';
 
 export { Tensor, tidy, keep, type DType, type BackendName, type HostArray } from './tensor.ts';
-export { init, memory, resetPeakMemory, sync, runtimeInfo, setBackend, getDevice, type InitOptions, type RuntimeInfo, type MemoryInfo } from './runtime.ts';
+export { init, memory, emptyCache, resetPeakMemory, sync, runtimeInfo, setBackend, getDevice, type InitOptions, type RuntimeInfo, type MemoryInfo } from './runtime.ts';
 export { backward, zeroGrad } from './autograd.ts';
 export { noGrad, isGradEnabled } from './grad-mode.ts';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './gradcheck.ts';

@@ -114,6 +114,15 @@ export function memory(): MemoryInfo {
   };
 }
 
+/**
+ * Frees the GPU memory the pools keep for reuse (what memory().pooledBytes counts), as torch.cuda.empty_cache does,
+ * and returns the bytes freed. Live tensors are untouched; later ops allocate afresh. Useful between phases with
+ * different shapes, since buffers and matmul textures are pooled by size and a new shape cannot reuse them.
+ */
+export function emptyCache(): number {
+  return gpu ? gpu.releasePooled() : 0;
+}
+
 /** Starts a new peak-memory window (see memory().peakBytes). */
 export function resetPeakMemory(): void {
   gpu?.pool.resetPeak();

@@ -320,6 +320,20 @@ export class GpuDevice {
     return info.messages.filter((m) => m.type === 'error').map((m) => `${kernel}.wgsl:${m.lineNum}:${m.linePos} ${m.message}`);
   }
 
+  /**
+   * Destroys every pooled buffer and texture (live ones are untouched) and the bind groups that named them. Recorded
+   * work is submitted first; WebGPU keeps a destroyed resource alive until submitted work that uses it completes.
+   */
+  releasePooled(): number {
+    this.flush();
+    const bytes = this.pool.pooledBytes + this.stagingPool.pooledBytes + this.texturePool.pooledBytes;
+    this.bindGroups.clear();
+    this.pool.trim();
+    this.stagingPool.trim();
+    this.texturePool.trim();
+    return bytes;
+  }
+
   destroy(): void {
     this.flush();
     this.bindGroups.clear();
