@@ -57,7 +57,7 @@ export { FeatureCache } from './backbone/feature-cache.ts';
 export { softmaxProbe, bagOfWordsLogistic, type ProbeResult } from './train/probe.ts';
 
 export { Model, History, type ModelOptions, type CompileOptions, type FitOptions, type OptimizerSpec } from './train/model.ts';
-export { EarlyStopping, ModelCheckpoint, CSVLogger, type Callback, type Logs } from './train/callbacks.ts';
+export { EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, type Callback, type Logs, type ReduceLROnPlateauOptions } from './train/callbacks.ts';
 export type { ArrayData, Data, InputStage } from './train/batches.ts';
 export { plotHistory, niceTicks } from './plot/history.ts';
 export { plotAttention, attentionReceived, type AttentionImage } from './plot/attention.ts';

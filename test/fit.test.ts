@@ -108,6 +108,42 @@ fit('EarlyStopping stops after `patience` epochs without improvement and restore
   assert.is(h.stopped, 'early-stopping');
 });
 
+fit('ReduceLROnPlateau drops the rate after `patience` flat epochs, waits out the cooldown, and stops at minLr', async () => {
+  const model = smallModel();
+  model.compile({ optimizer: (p) => new wg.SGD(p, { learningRate: 1 }), loss: 'sparse_categorical_crossentropy' });
+  // Keras's sequence for a flat val_loss, patience 2, factor 0.5, cooldown 1, min_lr 0.2, worked by hand.
+  const h = await model.fit(arrayData(16, 3), { epochs: 1, verbose: 0 });
+  assert.is(h.epoch.length, 1);
+  const plateau = new wg.ReduceLROnPlateau({ patience: 2, factor: 0.5, cooldown: 1, minLr: 0.2 });
+  plateau.onTrainBegin(model);
+  for (let e = 0; e < 9; e++) plateau.onEpochEnd(e, { val_loss: 1 }, model);
+  assert.equal(plateau.rates, [1, 1, 0.5, 0.5, 0.25, 0.25, 0.2, 0.2, 0.2]);
+  // An improvement resets the count.
+  const again = new wg.ReduceLROnPlateau({ patience: 2, factor: 0.5 });
+  model.optimizer!.learningRate = 1;
+  again.onTrainBegin(model);
+  [1, 1, 0.5, 0.6, 0.7].forEach((v, e) => again.onEpochEnd(e, { val_loss: v }, model));
+  assert.equal(again.rates, [1, 1, 1, 1, 0.5]);
+
+  // In fit, monitoring training loss against an impossible minDelta: the rate halves every epoch after the first.
+  const fitted = smallModel();
+  fitted.compile({ optimizer: (p) => new wg.SGD(p, { learningRate: 0.1 }), loss: 'sparse_categorical_crossentropy' });
+  const cb = new wg.ReduceLROnPlateau({ monitor: 'loss', patience: 1, factor: 0.5, minDelta: 100 });
+  await fitted.fit(arrayData(32, 2), { epochs: 3, callbacks: [cb], verbose: 0 });
+  assert.equal(cb.rates, [0.1, 0.05, 0.025]);
+
+  assert.throws(() => new wg.ReduceLROnPlateau({ factor: 1 }), /factor must be in \(0, 1\)/);
+  const scheduled = smallModel();
+  scheduled.compile({ optimizer: (p) => new wg.Adam(p, { learningRate: new wg.CosineDecay(0.01, { decaySteps: 10 }) }), loss: 'sparse_categorical_crossentropy' });
+  let refused = '';
+  try {
+    await scheduled.fit(arrayData(16, 3), { epochs: 1, verbose: 0, callbacks: [new wg.ReduceLROnPlateau()] });
+  } catch (e) {
+    refused = (e as Error).message;
+  }
+  assert.match(refused, /follows a learning-rate schedule/);
+});
+
 fit('ModelCheckpoint saves best-only as complete safetensors files; the CSV logger keeps one row per epoch', async () => {
   const model = smallModel();
   model.build();

@@ -74,6 +74,67 @@ export class EarlyStopping implements Callback {
   }
 }
 
+export interface ReduceLROnPlateauOptions {
+  monitor?: string;
+  /** The rate is multiplied by this (< 1) on a plateau; Keras's default 0.1. */
+  factor?: number;
+  /** Epochs without improvement before the rate drops; Keras's default 10. */
+  patience?: number;
+  minDelta?: number;
+  mode?: Mode;
+  /** Epochs to wait after a drop before counting again. */
+  cooldown?: number;
+  /** The rate never drops below this. */
+  minLr?: number;
+}
+
+/** Multiplies the optimizer's learning rate by `factor` when `monitor` stops improving, with Keras's rules. */
+export class ReduceLROnPlateau implements Callback {
+  readonly monitor: string;
+  /** The rate after each epoch, for inspection. */
+  readonly rates: number[] = [];
+  private best = NaN;
+  private wait = 0;
+  private cooldownLeft = 0;
+
+  constructor(private readonly options: ReduceLROnPlateauOptions = {}) {
+    this.monitor = options.monitor ?? 'val_loss';
+    const factor = options.factor ?? 0.1;
+    if (!(factor > 0 && factor < 1)) throw new WgradError(`ReduceLROnPlateau: factor must be in (0, 1), got ${factor}; the rate is multiplied by it.`);
+  }
+
+  onTrainBegin(model: Model): void {
+    if (model.optimizer?.schedule) {
+      throw new WgradError('ReduceLROnPlateau: the optimizer follows a learning-rate schedule, which would overwrite each drop; pass a fixed learningRate or drop one of the two.');
+    }
+    this.best = NaN;
+    this.wait = 0;
+    this.cooldownLeft = 0;
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs, model: Model): void {
+    const value = monitored(logs, this.monitor, 'ReduceLROnPlateau');
+    const optimizer = model.optimizer!;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.wait = 0;
+    }
+    if (Number.isNaN(this.best) || better(this.options.mode ?? 'auto', this.monitor, value, this.best, this.options.minDelta ?? 1e-4)) {
+      this.best = value;
+      this.wait = 0;
+    } else if (this.cooldownLeft === 0 && ++this.wait >= (this.options.patience ?? 10)) {
+      const minLr = this.options.minLr ?? 0;
+      // Compared in float32, as Keras does, so a rate already at the floor stays there.
+      if (Math.fround(optimizer.learningRate) > Math.fround(minLr)) {
+        optimizer.learningRate = Math.max(optimizer.learningRate * (this.options.factor ?? 0.1), minLr);
+        this.cooldownLeft = this.options.cooldown ?? 0;
+        this.wait = 0;
+      }
+    }
+    this.rates.push(optimizer.learningRate);
+  }
+}
+
 /** Saves weights (safetensors) after each epoch, or only when `monitor` improves. `{epoch}` in the path is filled in. */
 export class ModelCheckpoint implements Callback {
   private best = NaN;

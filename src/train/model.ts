@@ -67,7 +67,7 @@ export class Model {
   readonly input: InputStage | null;
   readonly head: Sequential;
   stopTraining = false;
-  private optimizer: Optimizer | null = null;
+  private optimizerInstance: Optimizer | null = null;
   private optimizerSpec: OptimizerSpec | null = null;
   private loss: Loss | null = null;
   private metrics: Metric[] = [];
@@ -117,20 +117,25 @@ export class Model {
       return metric;
     });
     this.optimizerSpec = options.optimizer;
-    this.optimizer = null;
+    this.optimizerInstance = null;
+  }
+
+  /** The compiled optimizer, made from the compile() spec when fit() starts (null before that). */
+  get optimizer(): Optimizer | null {
+    return this.optimizerInstance;
   }
 
   private ensureOptimizer(): Optimizer {
-    if (this.optimizer) return this.optimizer;
+    if (this.optimizerInstance) return this.optimizerInstance;
     const spec = this.optimizerSpec;
     if (!spec) throw new WgradError(`${this.name}: call compile({ optimizer, loss, metrics }) before fit().`);
     const params = this.head.namedParameters().filter(([, p]) => p.requiresGrad);
     if (typeof spec === 'string') {
       const make = { adam: () => new Adam(params), adamw: () => new AdamW(params), sgd: () => new SGD(params) }[spec];
       if (!make) throw new WgradError(`Unknown optimizer '${spec}'; use adam, adamw or sgd, or pass an Optimizer.`);
-      this.optimizer = make();
-    } else this.optimizer = typeof spec === 'function' ? spec(params) : spec;
-    return this.optimizer;
+      this.optimizerInstance = make();
+    } else this.optimizerInstance = typeof spec === 'function' ? spec(params) : spec;
+    return this.optimizerInstance;
   }
 
   /** The last layer's activation, so that the loss can catch logits fed as probabilities (and the reverse). */
