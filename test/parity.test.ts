@@ -89,10 +89,12 @@ cases.push({ name: 'sum 70000 (split)', inputs: [{ shape: [70000] }], fn: (x) =>
 cases.push({ name: 'logsumexp', inputs: [{ shape: [7, 33], low: -30, high: 30 }], fn: (x) => wg.logsumexp(x, -1), reduce: 33 });
 cases.push({ name: 'logsumexp all keepdims', inputs: [{ shape: [3, 5] }], fn: (x) => wg.logsumexp(x, undefined, true), reduce: 15 });
 
-for (const n of [1, 3, 7, 49, 257, 1025]) {
+// 61 is the longest row of the vec4 kernels (softmax_rows*), 62 the shortest of the lane-per-row path.
+for (const n of [1, 3, 7, 49, 61, 62, 257, 1025]) {
   cases.push({ name: `softmax [5,${n}]`, inputs: [{ shape: [5, n], low: -10, high: 10 }], fn: (x) => wg.softmax(x) });
   cases.push({ name: `logSoftmax [5,${n}]`, inputs: [{ shape: [5, n], low: -10, high: 10 }], fn: (x) => wg.logSoftmax(x), reduce: n });
 }
+cases.push({ name: 'softmax [130,13] (rows over two workgroups, every alignment)', inputs: [{ shape: [130, 13], low: -10, high: 10 }], fn: (x) => wg.softmax(x) });
 cases.push({ name: 'softmax axis 1 of 3-D', inputs: [{ shape: [2, 7, 3] }], fn: (x) => wg.softmax(x, 1) });
 cases.push({ name: 'softmax large logits', inputs: [{ shape: [3, 10], low: 5000, high: 10000 }], fn: (x) => wg.softmax(x), rtol: 1e-3 });
 

@@ -18,9 +18,24 @@ const ROW_PER_LANE_MAX = 256;
 // A row of a few hundred keeps 64 lanes busy; longer rows use 256.
 const workgroupFor = (cols: number): number => (cols <= 512 ? 64 : 256);
 
-function dispatchRows(device: GpuDevice, kernel: string, log: boolean, read: GPUBuffer[], out: GPUBuffer, shape: Shape): void {
+// Rows this short fit in 16 vec4 words, read once into registers by softmax_rows*.wgsl.
+const VEC_ROW_MAX = 61;
+
+function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward', log: boolean, read: GPUBuffer[], out: GPUBuffer, shape: Shape): void {
   const [rows, cols] = rowsCols(shape);
   if (rows * cols === 0) return;
+  if (cols <= VEC_ROW_MAX) {
+    const grid = gridFor(rows, 64);
+    device.dispatch({
+      kernel: kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward',
+      constants: { WG: 64, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log },
+      uniforms: new Uniforms().u32(rows).u32(cols).u32(grid[0]).done(),
+      read,
+      write: [out],
+      workgroups: grid,
+    });
+    return;
+  }
   const perLane = cols <= ROW_PER_LANE_MAX;
   const wg = perLane ? 64 : workgroupFor(cols);
   const grid = gridFor(perLane ? rows : rows * wg, wg);

@@ -1,0 +1,60 @@
+// softmax_rows: softmax / log-softmax over the last axis of x viewed as [rows, cols], for short rows (cols <= 61,
+// e.g. attention's 49). One invocation per row. The row's span is read once as WORDS vec4 words and kept in
+// registers, so each float costs a quarter of a load instead of one load per pass (softmax.wgsl's ROW_PER_LANE
+// path reads every element three times). On llvmpipe every load is a per-lane gather, so loads dominate.
+// Elements of a word outside the row are masked to -inf, which exp sends to 0. A row whose max is -inf (fully
+// masked) gives zeros for softmax. The binding of x must be a multiple of 16 bytes (the buffer pool's are).
+struct Params { rows: u32, cols: u32, grid_x: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+
+override WG: u32 = 64;
+// Words a row can span: floor((cols + 2) / 4) + 1, at most MAX_WORDS. A constant trip count lets the loops unroll
+// and the words stay in registers.
+override WORDS: u32 = 16;
+override LOG: bool = false;
+const MAX_WORDS = 16u;
+
+fn from_bits(bits: u32) -> f32 {
+  var b = bits;
+  return bitcast<f32>(b);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let base = row * p.cols;
+  let end = base + p.cols;
+  let w0 = base / 4u;
+  let neg_inf = from_bits(0xff800000u);
+  var v: array<vec4<f32>, MAX_WORDS>;
+  var m = neg_inf;
+  for (var j = 0u; j < WORDS; j++) {
+    let idx = vec4<u32>((w0 + j) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
+    let w = select(vec4<f32>(neg_inf), x[w0 + j], (idx >= vec4<u32>(base)) & (idx < vec4<u32>(end)));
+    v[j] = w;
+    m = max(m, max(max(w.x, w.y), max(w.z, w.w)));
+  }
+  let finite = m != neg_inf;
+  let shift = select(0.0, m, finite);
+  var e: array<vec4<f32>, MAX_WORDS>;
+  var sum = 0.0;
+  for (var j = 0u; j < WORDS; j++) {
+    e[j] = exp(v[j] - shift);
+    sum += dot(e[j], vec4<f32>(1.0));
+  }
+  let lse = shift + log(sum);
+  let inv = select(0.0, 1.0 / sum, finite);
+  for (var j = 0u; j < WORDS; j++) {
+    let r = select(e[j] * inv, v[j] - lse, LOG);
+    let first = (w0 + j) * 4u;
+    for (var k = 0u; k < 4u; k++) {
+      let i = first + k;
+      if (i >= base && i < end) { out[i] = r[k]; }
+    }
+  }
+}
