@@ -5,7 +5,8 @@
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
 // buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.
-// Work per invocation: an 8x8 block of C in 16 vec4 accumulators. Measured at 1024^3 on Dawn OpenGL -> Mesa 22.3
+// Work per invocation: a TMx8 block of C in TM*2 vec4 accumulators. TM is 8, or less when it divides M with less
+// waste (attention's M = 49 runs 7 rows per invocation, none wasted, where 8 would compute 56). Measured at 1024^3 on Dawn OpenGL -> Mesa 22.3
 // llvmpipe (2 cores), with 8x1 workgroups: 8x8 19-21 GFLOP/s; 4x8 15, 16x4 14, 4x16 11.6, 8x16 6.6, 16x16 7.3
 // (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form).
@@ -22,7 +23,8 @@ override ACT: u32 = 0;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
 
-const TM = 8u;   // rows of C per invocation
+override TM: u32 = 8u;  // rows of C per invocation, at most MAX_TM
+const MAX_TM = 8u;
 const TN4 = 2u;  // vec4 columns of C per invocation (8 scalars)
 
 // Same approximation as unary.wgsl (A&S 7.1.26, 1.5e-7 absolute error).
@@ -51,12 +53,12 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b_z = gid.z * p.b_layer;
 
   // Rows past M and columns past N4 clamp their loads (the results are discarded at the store).
-  var a_row: array<u32, TM>;
+  var a_row: array<u32, MAX_TM>;
   for (var i = 0u; i < TM; i++) { a_row[i] = min(row0 + i, p.m - 1u); }
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
 
-  var acc: array<vec4<f32>, 16>;  // [TM][TN4]
+  var acc: array<vec4<f32>, 16>;  // [MAX_TM][TN4]
   for (var kk = 0u; kk < p.k4; kk++) {
     var b: array<vec4<f32>, 8>;  // rows 4kk..4kk+3 of B, TN4 texels each
     for (var r = 0u; r < 4u; r++) {

@@ -6,6 +6,7 @@ import { findAdapter } from '../src/device/adapter.ts';
 import { KERNEL_DIR } from '../src/device/kernels.ts';
 import { Uniforms } from '../src/device/uniforms.ts';
 import { gridFor } from '../src/device/device.ts';
+import { textureRowsPerInvocation } from '../src/ops/matmul.ts';
 import { simplifyWalks } from '../src/ops/strided.ts';
 import { assertClose, gpu } from './helpers.ts';
 
@@ -160,6 +161,10 @@ dev('gridFor covers the work within 65535 workgroups per row and wastes less tha
     const groups = Math.ceil(n / 256);
     assert.ok(x <= 65535 && x * y >= groups && x * y - groups < y, `n=${n}: ${x}x${y} for ${groups} groups`);
   }
+});
+
+dev('the texture matmul picks the rows per invocation that waste the fewest rows, 8 on ties', () => {
+  assert.equal([1, 16, 18, 49, 64, 65, 1024, 1568].map(textureRowsPerInvocation), [5, 8, 6, 7, 8, 5, 8, 8]);
 });
 
 dev('simplifyWalks merges dimensions contiguous on both sides and drops size-1 ones', () => {

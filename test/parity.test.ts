@@ -111,6 +111,9 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   [[4, 1, 5, 7], [3, 7, 6], false, false],
   [[2, 1, 5, 7], [1, 3, 7, 6], false, false],
   [[3, 49, 20], [3, 49, 20], false, true],
+  // The texture kernel's rows per invocation follow M: 8 for 16, 6 for 18, 7 for 49, 5 for 65.
+  [[16, 9], [9, 11], false, false],
+  [[2, 18, 20], [2, 20, 9], false, false],
   [[1025, 3], [3, 2], false, false],
   [[2, 1025], [1025, 2], false, false],
   // Rows a multiple of 64 floats: the texture variant copies these operands in place, without packing.

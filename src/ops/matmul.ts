@@ -126,6 +126,13 @@ function prepare(
 
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
+/** Rows per invocation for matmul_texture: the TM in 5..8 that computes the fewest padding rows, 8 on ties. */
+export function textureRowsPerInvocation(m: number): number {
+  let best = 8;
+  for (const tm of [7, 6, 5]) if (roundUp(m, tm) < roundUp(m, best)) best = tm;
+  return best;
+}
+
 /**
  * The texture variant: A and B are copied into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]) and
  * read by kernels/matmul_texture.wgsl. A buffer-to-texture copy needs rows 256 bytes apart, so an operand is read
@@ -150,7 +157,8 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
   const bRows = bPad ? k4 * 4 : k;
   const pool = device.texturePool;
-  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY };
+  const tm = textureRowsPerInvocation(Math.min(m, maxDim));
+  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm };
   const copyB = (z0: number, layers: number) => {
     const t = pool.acquire(n4, k4 * 4, layers);
     device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, [n4, k4 * 4, layers]);
@@ -177,7 +185,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
         // A bias binding must exist even when unused; A's buffer stands in (HAS_BIAS=false never reads it).
         read: [bias ?? aBuf],
         write: [out],
-        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / 8 / wgY), zc],
+        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / tm / wgY), zc],
       });
       pool.release(texA);
     }
