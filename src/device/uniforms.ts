@@ -2,9 +2,17 @@
  * Builds a kernel's uniform block in WGSL layout order. Each kernel's `struct Params` lists its fields in the same
  * order as the calls here; `vec8` writes an `array<vec4<u32>, 2>` (16-byte aligned), which is how ranks up to 8 travel.
  */
+// Blocks are built in one shared scratch and copied out at done(): every dispatch makes one, and allocating a
+// 256-byte buffer and a view per block was a measurable share of the per-dispatch cost.
+const scratch = new DataView(new ArrayBuffer(256));
+
 export class Uniforms {
-  private view = new DataView(new ArrayBuffer(256));
+  private view = scratch;
   private offset = 0;
+
+  constructor() {
+    new Uint8Array(scratch.buffer).fill(0);
+  }
 
   u32(v: number): this {
     this.view.setUint32(this.offset, v >>> 0, true);
