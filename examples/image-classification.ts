@@ -10,6 +10,7 @@ const args = parseArgs(
   { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0 },
   'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
 );
+if (!['constant', 'cosine'].includes(args['lr-schedule'])) throw new Error(`--lr-schedule takes constant or cosine, got '${args['lr-schedule']}'.`);
 const start = performance.now();
 const info = await wg.init();
 console.log(`wgrad ${info.description}`);
@@ -65,7 +66,6 @@ const model = new wg.Model({
 model.summary();
 // Seed 1 compiled this with binary_crossentropy, which does not fit integer labels and a softmax; wgrad refuses it.
 // --lr-schedule cosine decays the rate to 0 over the whole run (epochs × steps per epoch), Keras's CosineDecay.
-if (!['constant', 'cosine'].includes(args['lr-schedule'])) throw new Error(`--lr-schedule takes constant or cosine, got '${args['lr-schedule']}'.`);
 const rate = args['lr-schedule'] === 'cosine'
   ? new wg.CosineDecay(args['learning-rate'], { decaySteps: args.epochs * train.length })
   : args['learning-rate'];

@@ -226,11 +226,12 @@ fit('plotHistory and plotAttention write valid PNGs of the stated size with the 
 fit('the example scripts run end to end with tiny settings (so the README commands cannot rot)', () => {
   const run = (script: string, args: string[]) =>
     execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
-  const image = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '1', '--batch-size', '4', '--out', join(root, 'ex1')]);
+  const image = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '1', '--batch-size', '4', '--lr-schedule', 'cosine', '--patience', '1', '--out', join(root, 'ex1')]);
   assert.match(image, /Total params: 9,093,986/);
   assert.match(image, /test \(official Fashion-MNIST test file\): loss/);
   assert.match(image, /softmax-regression probe/);
-  for (const f of ['history.png', 'attention-1.png']) assert.ok(existsSync(join(root, 'ex1', f)), f);
+  for (const f of ['history.png', 'history.csv', 'attention-1.png']) assert.ok(existsSync(join(root, 'ex1', f)), f);
+  assert.throws(() => run('examples/image-classification.ts', ['--lr-schedule', 'linear']), /--lr-schedule takes constant or cosine/);
   const text = run('examples/text-classification.ts', ['--limit-per-class', '12', '--epochs', '1', '--sequence-length', '16', '--out', join(root, 'ex2')]);
   assert.match(text, /test: loss .* accuracy/);
   assert.match(text, /bag-of-words logistic regression/);
