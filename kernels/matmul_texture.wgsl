@@ -1,7 +1,9 @@
 // matmul_texture: C[z] = act(A[z] · B[z] + bias), for software adapters (llvmpipe), reading operands from textures.
 // A is an rgba32float texture array [layers][M rows][K4 texels]: texel (k4, row) holds A[row, 4k4 .. 4k4+3].
-// B is [layers][K4*4 rows][N4 texels]: texel (n4, k) holds B[k, 4n4 .. 4n4+3]. Padding texels are zero (the host
-// copies zero-padded rows in), so the inner loop has no tail branches. C is [M, N] row-major per batch, N <= N4*4.
+// B is [layers][K4*4 rows][N4 texels]: texel (n4, k) holds B[k, 4n4 .. 4n4+3]. With TRANS_B, B is given transposed
+// as [layers][N rows][K4 texels], texel (k4, n) holding B[4k4 .. 4k4+3, n], which is how A·Bᵀ stores it, so it needs
+// no transposing copy; the 4x4 blocks are regrouped in registers. Padding texels are zero (the host copies
+// zero-padded rows in), so the inner loop has no tail branches. C is [M, N] row-major per batch, N <= N4*4.
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
 // buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.
@@ -22,6 +24,7 @@ override HAS_BIAS: bool = false;
 override ACT: u32 = 0;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
+override TRANS_B: bool = false;
 
 override TM: u32 = 8u;  // rows of C per invocation, at most MAX_TM
 const MAX_TM = 8u;
@@ -55,12 +58,22 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < TM; i++) { a_row[i] = min(row0 + i, p.m - 1u); }
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
+  var bt_col: array<u32, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
+  for (var c = 0u; c < 4u * TN4; c++) { bt_col[c] = min(col4 * 4u + c, p.n - 1u); }
 
   var acc: array<vec4<f32>, 16>;  // [MAX_TM][TN4]
   for (var kk = 0u; kk < p.k4; kk++) {
     var b: array<vec4<f32>, 8>;  // rows 4kk..4kk+3 of B, TN4 texels each
-    for (var r = 0u; r < 4u; r++) {
-      for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_z, 0); }
+    if (TRANS_B) {
+      var t: array<vec4<f32>, 8>;  // t[c] = B[4kk .. 4kk+3, column c]
+      for (var c = 0u; c < 4u * TN4; c++) { t[c] = textureLoad(B, vec2<u32>(kk, bt_col[c]), b_z, 0); }
+      for (var r = 0u; r < 4u; r++) {
+        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = vec4<f32>(t[4u * j][r], t[4u * j + 1u][r], t[4u * j + 2u][r], t[4u * j + 3u][r]); }
+      }
+    } else {
+      for (var r = 0u; r < 4u; r++) {
+        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_z, 0); }
+      }
     }
     for (var i = 0u; i < TM; i++) {
       let a = textureLoad(A, vec2<u32>(kk, a_row[i]), a_z, 0);

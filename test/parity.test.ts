@@ -196,6 +196,9 @@ const chunked: Case[] = [
   { name: 'matmul chunked [5,20,12]x[5,12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
   { name: 'matmul chunked [5,20,12]x[12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [12, 9] }], fn: mm(), reduce: 12 },
   { name: 'matmul chunked [20,12]x[5,12,9]', inputs: [{ shape: [20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
+  // B transposed is read as stored (TRANS_B); at N = 20 past the 16-row limit it falls back to the buffer kernel.
+  { name: 'matmul chunked [5,20,12]x[5,13,12]T', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 13, 12] }], fn: mm(false, true), reduce: 12 },
+  { name: 'matmul chunked [5,20,12]x[5,20,12]T', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 20, 12] }], fn: mm(false, true), reduce: 12 },
 ];
 for (const c of chunked) {
   parity(`${c.name} (texture, limits 16 rows x 2 layers)`, async () => {

@@ -135,9 +135,9 @@ export function textureRowsPerInvocation(m: number): number {
 
 /**
  * The texture variant: A and B are copied into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]) and
- * read by kernels/matmul_texture.wgsl. A buffer-to-texture copy needs rows 256 bytes apart, so an operand is read
- * in place only when it is untransposed with rows a multiple of 64 floats; otherwise it is first packed, zero-padded,
- * into such rows. Batches past maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
+ * read by kernels/matmul_texture.wgsl. A transposed B is copied as stored and the kernel regroups it (TRANS_B). A
+ * buffer-to-texture copy needs rows 256 bytes apart, so an operand is read in place only when its stored rows are a
+ * multiple of 64 floats (and A is untransposed); otherwise it is first packed, zero-padded, into such rows. Batches past maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
  * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
  */
 function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number, wgY: number): boolean {
@@ -147,21 +147,33 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const n4 = Math.ceil(n / 4);
   const { maxTextureDimension2D, maxTextureArrayLayers } = device.device.limits;
   const { maxDim, maxLayers } = textureLimitOverride.value ?? { maxDim: maxTextureDimension2D, maxLayers: maxTextureArrayLayers };
-  if (k4 * 4 > maxDim || n4 > maxDim) return false;
+  // A transposed B ([N, K] stored) is read as such (TRANS_B): its rows are K long, like A's.
+  const transB = attrs.transB;
+  if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
   const temps: GPUBuffer[] = [];
   const aCols = !attrs.transA && k % 64 === 0 ? k : roundUp(k, 64);
-  const bCols = !attrs.transB && n % 64 === 0 && k % 4 === 0 ? n : roundUp(n, 64);
   const aPad = aCols !== k || attrs.transA ? { rows: m, cols: aCols } : null;
-  const bPad = bCols !== n || attrs.transB || k % 4 !== 0 ? { rows: k4 * 4, cols: bCols } : null;
   const [aBuf, aStep] = prepare(device, a, batch, attrs.transA, aPad, temps);
-  const [bBuf, bStep] = prepare(device, b, batch, attrs.transB, bPad, temps);
-  const bRows = bPad ? k4 * 4 : k;
+  let bCols: number;
+  let bPad: { rows: number; cols: number } | null;
+  if (transB) {
+    bCols = k % 64 === 0 ? k : roundUp(k, 64);
+    bPad = bCols !== k ? { rows: n, cols: bCols } : null;
+  } else {
+    bCols = n % 64 === 0 && k % 4 === 0 ? n : roundUp(n, 64);
+    bPad = bCols !== n || k % 4 !== 0 ? { rows: k4 * 4, cols: bCols } : null;
+  }
+  // Stored layout either way: with TRANS_B the kernel does the transposing.
+  const [bBuf, bStep] = prepare(device, b, batch, false, bPad, temps);
+  const bRows = transB ? n : bPad ? k4 * 4 : k;
+  const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
   const tm = textureRowsPerInvocation(Math.min(m, maxDim));
-  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm };
+  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_B: transB };
   const copyB = (z0: number, layers: number) => {
-    const t = pool.acquire(n4, k4 * 4, layers);
-    device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, [n4, k4 * 4, layers]);
+    const size = bSize(layers);
+    const t = pool.acquire(...size);
+    device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, size);
     return t;
   };
   const sharedB = bStep === 0 ? copyB(0, 1) : null;
