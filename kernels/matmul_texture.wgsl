@@ -25,6 +25,9 @@ override ACT: u32 = 0;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
 override TRANS_B: bool = false;
+// TRANS_A: A is given transposed as [layers][K4*4 rows][M4 texels], texel (m4, k) holding A[4m4 .. 4m4+3, k], which
+// is how Aᵀ·B stores it (a weight gradient Xᵀ·dY); TM is then 8, two texels of rows.
+override TRANS_A: bool = false;
 
 override TM: u32 = 8u;  // rows of C per invocation, at most MAX_TM
 const MAX_TM = 8u;
@@ -58,6 +61,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = 0u; i < TM; i++) { a_row[i] = min(row0 + i, p.m - 1u); }
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
+  var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows
+  for (var g = 0u; g < 2u; g++) { at_col[g] = min(row0 / 4u + g, (p.m + 3u) / 4u - 1u); }
   var bt_col: array<u32, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
   for (var c = 0u; c < 4u * TN4; c++) { bt_col[c] = min(col4 * 4u + c, p.n - 1u); }
 
@@ -75,8 +80,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
         for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_z, 0); }
       }
     }
+    var ta: array<vec4<f32>, 8>;  // TRANS_A: ta[4g + r] = A[row0+4g .. row0+4g+3, 4kk + r]
+    if (TRANS_A) {
+      for (var g = 0u; g < 2u; g++) {
+        for (var r = 0u; r < 4u; r++) { ta[4u * g + r] = textureLoad(A, vec2<u32>(at_col[g], kk * 4u + r), a_z, 0); }
+      }
+    }
     for (var i = 0u; i < TM; i++) {
-      let a = textureLoad(A, vec2<u32>(kk, a_row[i]), a_z, 0);
+      var a: vec4<f32>;
+      if (TRANS_A) {
+        let g = 4u * (i / 4u);
+        let c = i % 4u;
+        a = vec4<f32>(ta[g][c], ta[g + 1u][c], ta[g + 2u][c], ta[g + 3u][c]);
+      } else {
+        a = textureLoad(A, vec2<u32>(kk, a_row[i]), a_z, 0);
+      }
       for (var j = 0u; j < TN4; j++) {
         var c = acc[i * TN4 + j];
         c = fma(vec4<f32>(a.x), b[j], c);

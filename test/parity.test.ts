@@ -113,6 +113,8 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   [[3, 49, 20], [3, 49, 20], false, true],
   // The texture kernel's rows per invocation follow M: 8 for 16, 6 for 18, 7 for 49, 5 for 65.
   [[16, 9], [9, 11], false, false],
+  [[9, 16], [9, 11], true, false],
+  [[2, 9, 16], [2, 11, 9], true, true],
   [[2, 18, 20], [2, 20, 9], false, false],
   [[1025, 3], [3, 2], false, false],
   [[2, 1025], [1025, 2], false, false],
@@ -199,6 +201,11 @@ const chunked: Case[] = [
   // B transposed is read as stored (TRANS_B); at N = 20 past the 16-row limit it falls back to the buffer kernel.
   { name: 'matmul chunked [5,20,12]x[5,13,12]T', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 13, 12] }], fn: mm(false, true), reduce: 12 },
   { name: 'matmul chunked [5,20,12]x[5,20,12]T', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 20, 12] }], fn: mm(false, true), reduce: 12 },
+  // A transposed likewise (TRANS_A, taken when M suits 8 rows per invocation): M = 24 rows live in 6 texel columns,
+  // so only the layers are chunked; at M = 72 (18 texel columns) it falls back; M = 70 is packed (7 rows each).
+  { name: 'matmul chunked [5,12,24]Tx[5,12,9]', inputs: [{ shape: [5, 12, 24] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
+  { name: 'matmul chunked [5,12,72]Tx[5,12,9]', inputs: [{ shape: [5, 12, 72] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
+  { name: 'matmul chunked [5,12,70]Tx[5,12,9]', inputs: [{ shape: [5, 12, 70] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
 ];
 for (const c of chunked) {
   parity(`${c.name} (texture, limits 16 rows x 2 layers)`, async () => {

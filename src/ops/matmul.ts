@@ -147,13 +147,26 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const n4 = Math.ceil(n / 4);
   const { maxTextureDimension2D, maxTextureArrayLayers } = device.device.limits;
   const { maxDim, maxLayers } = textureLimitOverride.value ?? { maxDim: maxTextureDimension2D, maxLayers: maxTextureArrayLayers };
-  // A transposed B ([N, K] stored) is read as such (TRANS_B): its rows are K long, like A's.
+  // Transposed operands are read as stored and regrouped by the kernel (TRANS_A, TRANS_B): A as [K, M], B as [N, K].
+  // A transposed A is read as stored only when 8 rows per invocation suit M anyway (TRANS_A needs TM 8); otherwise
+  // a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as stored).
   const transB = attrs.transB;
+  const transA = attrs.transA && textureRowsPerInvocation(m) === 8;
+  const m4 = Math.ceil(m / 4);
   if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
+  if (transA && (m4 > maxDim || k4 * 4 > maxDim)) return false;
   const temps: GPUBuffer[] = [];
-  const aCols = !attrs.transA && k % 64 === 0 ? k : roundUp(k, 64);
-  const aPad = aCols !== k || attrs.transA ? { rows: m, cols: aCols } : null;
-  const [aBuf, aStep] = prepare(device, a, batch, attrs.transA, aPad, temps);
+  let aCols: number;
+  let aPad: { rows: number; cols: number } | null;
+  if (transA) {
+    aCols = m % 64 === 0 && k % 4 === 0 ? m : roundUp(m, 64);
+    aPad = aCols !== m || k % 4 !== 0 ? { rows: k4 * 4, cols: aCols } : null;
+  } else {
+    aCols = !attrs.transA && k % 64 === 0 ? k : roundUp(k, 64);
+    aPad = aCols !== k || attrs.transA ? { rows: m, cols: aCols } : null;
+  }
+  const [aBuf, aStep] = prepare(device, a, batch, attrs.transA && !transA, aPad, temps);
+  const aRows = transA ? (aPad ? k4 * 4 : k) : m;
   let bCols: number;
   let bPad: { rows: number; cols: number } | null;
   if (transB) {
@@ -168,8 +181,10 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const bRows = transB ? n : bPad ? k4 * 4 : k;
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
-  const tm = textureRowsPerInvocation(Math.min(m, maxDim));
-  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_B: transB };
+  const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
+  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB };
+  // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
+  const rowChunk = transA ? m : maxDim;
   const copyB = (z0: number, layers: number) => {
     const size = bSize(layers);
     const t = pool.acquire(...size);
@@ -180,11 +195,12 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   for (let z0 = 0; z0 < nb; z0 += maxLayers) {
     const zc = Math.min(maxLayers, nb - z0);
     const texB = sharedB ?? copyB(z0, zc);
-    for (let r0 = 0; r0 < m; r0 += maxDim) {
-      const mc = Math.min(maxDim, m - r0);
+    for (let r0 = 0; r0 < m; r0 += rowChunk) {
+      const mc = Math.min(rowChunk, m - r0);
       const aLayers = aStep === 0 ? 1 : zc;
-      const texA = pool.acquire(k4, mc, aLayers);
-      device.copyToTexture(aBuf, (aStep === 0 ? 0 : z0 * aStep * 4) + r0 * aCols * 4, aCols * 4, m, texA, [k4, mc, aLayers]);
+      const aSize: [number, number, number] = transA ? [m4, k4 * 4, aLayers] : [k4, mc, aLayers];
+      const texA = pool.acquire(...aSize);
+      device.copyToTexture(aBuf, (aStep === 0 ? 0 : z0 * aStep * 4) + r0 * aCols * 4, aCols * 4, aRows, texA, aSize);
       device.dispatch({
         kernel: 'matmul_texture',
         constants,
