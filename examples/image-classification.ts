@@ -7,7 +7,7 @@ import * as wg from '../src/index.ts';
 import { parseArgs } from './args.ts';
 
 const args = parseArgs(
-  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0 },
+  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0, weights: '' },
   'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
 );
 if (!['constant', 'cosine'].includes(args['lr-schedule'])) throw new Error(`--lr-schedule takes constant or cosine, got '${args['lr-schedule']}'.`);
@@ -75,9 +75,17 @@ model.compile({ optimizer: (params) => new wg.Adam(params, { learningRate: rate 
 // and restores the best weights. Ctrl-C stops after the current step and still evaluates what was trained.
 const callbacks: wg.Callback[] = [new wg.CSVLogger(join(args.out, 'history.csv'))];
 if (args.patience > 0) callbacks.push(new wg.EarlyStopping({ monitor: 'val_loss', patience: args.patience, restoreBestWeights: true }));
-const history = await model.fit(train, { epochs: args.epochs, validationData: val, seed: args.seed, callbacks });
-wg.plotHistory(history, join(args.out, 'history.png'));
-await model.saveWeights(join(args.out, 'head.safetensors'));
+// --weights FILE starts from a saved head (head.safetensors of an earlier run); with --epochs 0 it only evaluates.
+if (args.weights) {
+  model.build();
+  await model.loadWeights(args.weights);
+  console.log(`loaded the head from ${args.weights}`);
+}
+if (args.epochs > 0) {
+  const history = await model.fit(train, { epochs: args.epochs, validationData: val, seed: args.seed, callbacks });
+  wg.plotHistory(history, join(args.out, 'history.png'));
+  await model.saveWeights(join(args.out, 'head.safetensors'));
+}
 
 const evalData = test ?? val;
 const scores = await model.evaluate(evalData);
@@ -113,5 +121,5 @@ pixels!.samples.forEach((s, i) => {
     title: `${evalData.classNames[s.label]}: attention received per region`,
   });
 });
-console.log(`wrote ${join(args.out, 'history.png')} and attention-1..${pixels!.samples.length}.png`);
+console.log(`wrote ${args.epochs > 0 ? `${join(args.out, 'history.png')} and ` : ''}attention-1..${pixels!.samples.length}.png in ${args.out}`);
 console.log(`total ${((performance.now() - start) / 1000).toFixed(0)} s; backbone ran on ${backbone.imagesRun} images, cache hits ${stage.cache?.hits ?? 0}`);
