@@ -144,6 +144,18 @@ fit('ReduceLROnPlateau drops the rate after `patience` flat epochs, waits out th
   assert.match(refused, /follows a learning-rate schedule/);
 });
 
+fit('softmaxProbe learns separable features and leaves 2-D features it was given alive', async () => {
+  const data = arrayData(64, 5);
+  const labels = Array.from(await data.y!.data());
+  const first = await wg.softmaxProbe({ features: data.x, labels }, { features: data.x, labels }, 2);
+  assert.ok(first.testAccuracy > 0.9, `accuracy ${first.testAccuracy}`);
+  // Reused for a second probe, as when one set of pooled features is scored against two splits.
+  const second = await wg.softmaxProbe({ features: data.x, labels }, { features: data.x, labels }, 2);
+  assert.is(second.testAccuracy, first.testAccuracy);
+  data.x.dispose();
+  data.y!.dispose();
+});
+
 fit('ModelCheckpoint saves best-only as complete safetensors files; the CSV logger keeps one row per epoch', async () => {
   const model = smallModel();
   model.build();

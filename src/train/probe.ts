@@ -42,7 +42,8 @@ export async function softmaxProbe(
     return labels.filter((l, i) => predicted[i] === l).length / labels.length;
   };
   const result = { trainAccuracy: await accuracy(xTrain, train.labels), testAccuracy: await accuracy(xTest, test.labels) };
-  for (const t of [xTrain, xTest, yTrain]) t.dispose();
+  // Pooled copies are the probe's own; 2-D features are the caller's and stay alive.
+  for (const t of [xTrain, xTest, yTrain]) if (t !== train.features && t !== test.features) t.dispose();
   opt.dispose();
   layer.dispose();
   return result;
