@@ -8,9 +8,9 @@
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
 // buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.
 // Work per invocation: a TMx8 block of C in TM*2 vec4 accumulators. TM is 8, or less when it divides M with less
-// waste (attention's M = 49 runs 7 rows per invocation, none wasted, where 8 would compute 56). Measured at 1024^3 on Dawn OpenGL -> Mesa 22.3
-// llvmpipe (2 cores), with 8x1 workgroups: 8x8 19-21 GFLOP/s; 4x8 15, 16x4 14, 4x16 11.6, 8x16 6.6, 16x16 7.3
-// (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
+// waste (attention's M = 49 runs 7 rows per invocation, none wasted, where 8 would compute 56). Measured at 1024^3
+// on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores), with 8x1 workgroups: 8x8 19-21 GFLOP/s; 4x8 15, 16x4 14,
+// 4x16 11.6, 8x16 6.6, 16x16 7.3 (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
 struct Params { m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32 }
 
