@@ -335,11 +335,7 @@ export class GpuDevice {
   }
 
   destroy(): void {
-    this.flush();
-    this.bindGroups.clear();
-    this.pool.trim();
-    this.stagingPool.trim();
-    this.texturePool.trim();
+    this.releasePooled();
     this.device.destroy();
   }
 }

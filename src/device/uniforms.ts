@@ -7,7 +7,6 @@
 const scratch = new DataView(new ArrayBuffer(256));
 
 export class Uniforms {
-  private view = scratch;
   private offset = 0;
 
   constructor() {
@@ -15,19 +14,19 @@ export class Uniforms {
   }
 
   u32(v: number): this {
-    this.view.setUint32(this.offset, v >>> 0, true);
+    scratch.setUint32(this.offset, v >>> 0, true);
     this.offset += 4;
     return this;
   }
 
   i32(v: number): this {
-    this.view.setInt32(this.offset, v | 0, true);
+    scratch.setInt32(this.offset, v | 0, true);
     this.offset += 4;
     return this;
   }
 
   f32(v: number): this {
-    this.view.setFloat32(this.offset, v, true);
+    scratch.setFloat32(this.offset, v, true);
     this.offset += 4;
     return this;
   }
@@ -42,6 +41,6 @@ export class Uniforms {
 
   done(): ArrayBuffer {
     const size = Math.max(16, Math.ceil(this.offset / 16) * 16);
-    return this.view.buffer.slice(0, size);
+    return scratch.buffer.slice(0, size);
   }
 }

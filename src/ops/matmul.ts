@@ -134,10 +134,30 @@ export function textureRowsPerInvocation(m: number): number {
 }
 
 /**
+ * An operand as rows for a texture: `rows` stored rows of `rowLength` floats (transposed first when `transpose`),
+ * zero-padded to `textureRows` rows. A buffer-to-texture copy needs rows 256 bytes apart, so the buffer is read in
+ * place only when rows are a multiple of 64 floats and need no padding or transposing; otherwise it is packed.
+ * Returns the buffer, its batch step, its row pitch in floats, and the rows per texture layer.
+ */
+function textureRows(
+  device: GpuDevice,
+  op: Operand,
+  batch: Shape,
+  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number },
+  temps: GPUBuffer[],
+): { buffer: GPUBuffer; step: number; pitch: number; rows: number } {
+  const { transpose, rows, rowLength, textureRows } = layout;
+  const inPlace = !transpose && rowLength % 64 === 0 && rows === textureRows;
+  const pitch = inPlace ? rowLength : roundUp(rowLength, 64);
+  const [buffer, step] = prepare(device, op, batch, transpose, inPlace ? null : { rows: textureRows, cols: pitch }, temps);
+  return { buffer, step, pitch, rows: textureRows };
+}
+
+/**
  * The texture variant: A and B are copied into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]) and
- * read by kernels/matmul_texture.wgsl. A transposed B is copied as stored and the kernel regroups it (TRANS_B). A
- * buffer-to-texture copy needs rows 256 bytes apart, so an operand is read in place only when its stored rows are a
- * multiple of 64 floats (and A is untransposed); otherwise it is first packed, zero-padded, into such rows. Batches past maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
+ * read by kernels/matmul_texture.wgsl. Transposed operands are copied as stored and regrouped by the kernel
+ * (TRANS_B; TRANS_A when 8 rows per invocation suit M), so they need no transposing pack. Batches past
+ * maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
  * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
  */
 function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number, wgY: number): boolean {
@@ -145,40 +165,26 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const nb = numel(batch);
   const k4 = Math.ceil(k / 4);
   const n4 = Math.ceil(n / 4);
+  const m4 = Math.ceil(m / 4);
   const { maxTextureDimension2D, maxTextureArrayLayers } = device.device.limits;
   const { maxDim, maxLayers } = textureLimitOverride.value ?? { maxDim: maxTextureDimension2D, maxLayers: maxTextureArrayLayers };
-  // Transposed operands are read as stored and regrouped by the kernel (TRANS_A, TRANS_B): A as [K, M], B as [N, K].
   // A transposed A is read as stored only when 8 rows per invocation suit M anyway (TRANS_A needs TM 8); otherwise
   // a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as stored).
   const transB = attrs.transB;
   const transA = attrs.transA && textureRowsPerInvocation(m) === 8;
-  const m4 = Math.ceil(m / 4);
   if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
   if (transA && (m4 > maxDim || k4 * 4 > maxDim)) return false;
   const temps: GPUBuffer[] = [];
-  let aCols: number;
-  let aPad: { rows: number; cols: number } | null;
-  if (transA) {
-    aCols = m % 64 === 0 && k % 4 === 0 ? m : roundUp(m, 64);
-    aPad = aCols !== m || k % 4 !== 0 ? { rows: k4 * 4, cols: aCols } : null;
-  } else {
-    aCols = !attrs.transA && k % 64 === 0 ? k : roundUp(k, 64);
-    aPad = aCols !== k || attrs.transA ? { rows: m, cols: aCols } : null;
-  }
-  const [aBuf, aStep] = prepare(device, a, batch, attrs.transA && !transA, aPad, temps);
-  const aRows = transA ? (aPad ? k4 * 4 : k) : m;
-  let bCols: number;
-  let bPad: { rows: number; cols: number } | null;
-  if (transB) {
-    bCols = k % 64 === 0 ? k : roundUp(k, 64);
-    bPad = bCols !== k ? { rows: n, cols: bCols } : null;
-  } else {
-    bCols = n % 64 === 0 && k % 4 === 0 ? n : roundUp(n, 64);
-    bPad = bCols !== n || k % 4 !== 0 ? { rows: k4 * 4, cols: bCols } : null;
-  }
-  // Stored layout either way: with TRANS_B the kernel does the transposing.
-  const [bBuf, bStep] = prepare(device, b, batch, false, bPad, temps);
-  const bRows = transB ? n : bPad ? k4 * 4 : k;
+  // Stored rows: A as [M, K] (or [K, M] with TRANS_A), B as [K, N] (or [N, K] with TRANS_B). K is padded to K4*4
+  // wherever it counts rows, so the kernel's 4-row steps over K read zeros past the end.
+  const aLayout = transA
+    ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4 }
+    : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m };
+  const bLayout = transB
+    ? { transpose: false, rows: n, rowLength: k, textureRows: n }
+    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4 };
+  const A = textureRows(device, a, batch, aLayout, temps);
+  const B = textureRows(device, b, batch, bLayout, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
   const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
@@ -188,30 +194,30 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const copyB = (z0: number, layers: number) => {
     const size = bSize(layers);
     const t = pool.acquire(...size);
-    device.copyToTexture(bBuf, z0 * bStep * 4, bCols * 4, bRows, t, size);
+    device.copyToTexture(B.buffer, z0 * B.step * 4, B.pitch * 4, B.rows, t, size);
     return t;
   };
-  const sharedB = bStep === 0 ? copyB(0, 1) : null;
+  const sharedB = B.step === 0 ? copyB(0, 1) : null;
   for (let z0 = 0; z0 < nb; z0 += maxLayers) {
     const zc = Math.min(maxLayers, nb - z0);
     const texB = sharedB ?? copyB(z0, zc);
     for (let r0 = 0; r0 < m; r0 += rowChunk) {
       const mc = Math.min(rowChunk, m - r0);
-      const aLayers = aStep === 0 ? 1 : zc;
+      const aLayers = A.step === 0 ? 1 : zc;
       const aSize: [number, number, number] = transA ? [m4, k4 * 4, aLayers] : [k4, mc, aLayers];
       const texA = pool.acquire(...aSize);
-      device.copyToTexture(aBuf, (aStep === 0 ? 0 : z0 * aStep * 4) + r0 * aCols * 4, aCols * 4, aRows, texA, aSize);
+      device.copyToTexture(A.buffer, (A.step === 0 ? 0 : z0 * A.step * 4) + r0 * A.pitch * 4, A.pitch * 4, A.rows, texA, aSize);
       device.dispatch({
         kernel: 'matmul_texture',
         constants,
         uniforms: new Uniforms()
           .u32(mc).u32(n).u32(k4).u32(n4)
-          .u32(aStep === 0 ? 0 : 1).u32(bStep === 0 ? 0 : 1)
+          .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
           .done(),
         textures: [texA, texB],
         // A bias binding must exist even when unused; A's buffer stands in (HAS_BIAS=false never reads it).
-        read: [bias ?? aBuf],
+        read: [bias ?? A.buffer],
         write: [out],
         workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / tm / wgY), zc],
       });
