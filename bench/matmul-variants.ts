@@ -1,4 +1,4 @@
-// Times every matmul variant on the chosen adapter: median of 5 runs after a warm-up, waiting for the GPU each time.
+// Times every matmul variant on the chosen adapter: median of 5 runs after a warm-up, waiting for the GPU each run.
 // Run: npx tsx bench/matmul-variants.ts [--sizes 256,512,1024]
 import { cpus } from 'node:os';
 import * as wg from '../src/index.ts';
@@ -9,16 +9,19 @@ const sizes = arg > 0 ? process.argv[arg + 1].split(',').map(Number) : [256, 512
 console.log(`adapter: ${info.description}`);
 console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 
+// A real GPU finishes a 256^3 product in microseconds, under the cost of one submit and wait, so a fast product
+// repeats inside each timed run (sized by an untimed run) and the time per product is given.
 async function time(fn: () => wg.Tensor, runs = 5): Promise<number[]> {
   (await fn().data()).length; // warm-up: compiles the pipeline
-  const ms: number[] = [];
-  for (let r = 0; r < runs; r++) {
+  const batch = async (reps: number) => {
     const t0 = performance.now();
-    const out = fn();
+    for (let i = 0; i < reps; i++) wg.tidy(() => void fn());
     await wg.sync();
-    ms.push(performance.now() - t0);
-    out.dispose();
-  }
+    return (performance.now() - t0) / reps;
+  };
+  const reps = Math.min(1000, Math.ceil(20 / Math.max(await batch(1), 0.02)));
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) ms.push(await batch(reps));
   return ms.sort((a, b) => a - b);
 }
 

@@ -24,7 +24,7 @@ export interface TuneResult {
 
 /**
  * Picks the fastest matmul variant for this adapter by timing each on a 512^3 product (one warm-up that compiles
- * the pipeline, then the median of three runs). Well under 10 s even on the software adapter; the result is cached
+ * the pipeline, then the median of three runs, each long enough to be more than one submit's latency). Well under 10 s even on the software adapter; the result is cached
  * on disk per adapter identity and wgrad version, so later runs start tuned at no cost.
  */
 export async function autotune(device: GpuDevice, cachePath = defaultTuningCache()): Promise<TuneResult> {
@@ -41,13 +41,16 @@ export async function autotune(device: GpuDevice, cachePath = defaultTuningCache
   try {
     for (const variant of MATMUL_VARIANTS) {
       setMatmulVariant(variant);
-      const times: number[] = [];
-      for (let run = 0; run < 4; run++) {
+      const perProduct = async (reps: number) => {
         const t0 = performance.now();
-        tidy(() => void matmul(a, b));
+        for (let i = 0; i < reps; i++) tidy(() => void matmul(a, b));
         await device.sync();
-        if (run > 0) times.push(performance.now() - t0);
-      }
+        return (performance.now() - t0) / reps;
+      };
+      await perProduct(1); // compiles the pipeline
+      // A real GPU does 512^3 in tens of microseconds, under one submit's cost: repeat until a run takes ~5 ms.
+      const reps = Math.min(200, Math.ceil(5 / Math.max(await perProduct(1), 0.01)));
+      const times = [await perProduct(reps), await perProduct(reps), await perProduct(reps)];
       measuredMs[variant] = times.sort((x, y) => x - y)[1];
     }
   } finally {
