@@ -92,9 +92,9 @@ const ratio = (w: Timing, p: Timing | null | undefined) => (p ? `${(p.median / w
 const line = (row: Row) =>
   `${row.name.padEnd(30)} ${row.shape.padEnd(26)} ${fmt(row.wgrad).padStart(8)} ms (${span(row.wgrad)}) ${row.rate.padStart(18)}`;
 
-// Each library times all its cases before the next one starts, wgrad first. Interleaved, one library's threads and
-// device state slowed the next: on the H100, wgrad's 1568x1280x1280 matmul ran in 1.30 ms after the peers' 2048^3
-// cases, against 0.27 ms on its own.
+// Each library times all its cases before the next one starts, wgrad first, so that one library's threads and device
+// state cannot slow another's cases. (On the H100, wgrad's 1568x1280x1280 matmul ran 1.30 ms after the peers' 2048^3
+// cases against 0.27 ms alone; that run also lacked the busy warm-up, so the clock state may explain it.)
 const selected = cases(quick).filter((c) => !filter || filter.test(c.name));
 for (const c of selected) {
   const w = c.wgrad();
