@@ -9,20 +9,13 @@ const sizes = arg > 0 ? process.argv[arg + 1].split(',').map(Number) : [256, 512
 console.log(`adapter: ${info.description}`);
 console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 
-// A real GPU finishes a 256^3 product in microseconds, under the cost of one submit and wait, so a fast product
-// repeats inside each timed run (sized by an untimed run) and the time per product is given.
-async function time(fn: () => wg.Tensor, runs = 5): Promise<number[]> {
-  (await fn().data()).length; // warm-up: compiles the pipeline
-  const batch = async (reps: number) => {
-    const t0 = performance.now();
+// Runs of ~20 ms each (wg.timeRepeated): a real GPU does a small product in microseconds, under one submit's cost.
+async function time(fn: () => wg.Tensor): Promise<number> {
+  const t = await wg.timeRepeated(async (reps) => {
     for (let i = 0; i < reps; i++) wg.tidy(() => void fn());
     await wg.sync();
-    return (performance.now() - t0) / reps;
-  };
-  const reps = Math.min(1000, Math.ceil(20 / Math.max(await batch(1), 0.02)));
-  const ms: number[] = [];
-  for (let r = 0; r < runs; r++) ms.push(await batch(reps));
-  return ms.sort((a, b) => a - b);
+  }, { runs: 5, minRunMs: 20, maxReps: 1000 });
+  return t.median;
 }
 
 const shapes: [number, number, number][] = [...sizes.map((s) => [s, s, s] as [number, number, number]), [1568, 1280, 1280]];
@@ -32,8 +25,7 @@ for (const [m, k, n] of shapes) {
   const cells: string[] = [];
   for (const v of wg.MATMUL_VARIANTS) {
     wg.setMatmulVariant(v);
-    const ms = await time(() => wg.matmul(a, b));
-    const median = ms[Math.floor(ms.length / 2)];
+    const median = await time(() => wg.matmul(a, b));
     cells.push(`${v} ${median.toFixed(2)} ms (${((2 * m * n * k) / median / 1e6).toFixed(1)} GFLOP/s)`);
   }
   wg.setMatmulVariant(null);

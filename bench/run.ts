@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import { writeFileSync, readFileSync } from 'node:fs';
 import * as wg from '../src/index.ts';
+import type { Timing } from '../src/index.ts';
 import { loadTf, ortMatmul, tfSync, type Tf } from './peers.ts';
 import { threadProbe } from './probe.ts';
 import { cases, type Case } from './cases.ts';
@@ -40,40 +41,12 @@ if (probe) {
 }
 const tf: Tf | null = peerList.includes('webgpu') || peerList.includes('wasm') ? await loadTf(r) : null;
 
-interface Timing {
-  median: number;
-  min: number;
-  max: number;
-  /** Ops per timed run: a fast op is repeated so that a run is not mostly the submit and the wait. */
-  reps: number;
-}
-
 // A real GPU finishes a small op in microseconds, well under the cost of one submit and wait. Cases faster than this
 // repeat inside each timed run (the same rule for every library) and report the time per op.
 const MIN_RUN_MS = 20;
 
-async function time(run: (reps: number) => Promise<void>): Promise<Timing> {
-  const t0 = performance.now();
-  await run(1); // warm-up: compiles pipelines
-  let reps = 1;
-  // A second, untimed run sizes the repeats: the warm-up's time is mostly compiling.
-  if (!quick && performance.now() - t0 < 1000) {
-    const t1 = performance.now();
-    await run(1);
-    reps = Math.min(1000, Math.max(1, Math.ceil(MIN_RUN_MS / Math.max(performance.now() - t1, 0.02))));
-    // Then ~200 ms of untimed runs: short bursts can leave a real GPU in a low clock state.
-    const until = performance.now() + 200;
-    while (performance.now() < until) await run(reps);
-  }
-  const ms: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    await run(reps);
-    ms.push((performance.now() - t) / reps);
-  }
-  ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)], min: ms[0], max: ms[ms.length - 1], reps };
-}
+const time = (run: (reps: number) => Promise<void>): Promise<Timing> =>
+  wg.timeRepeated(run, { runs, minRunMs: MIN_RUN_MS, maxReps: 1000, warmMs: 200, sizeBelowMs: quick ? 0 : 1000 });
 
 interface Row {
   name: string;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { matmul } from './ops/matmul.ts';
 import { rand } from './ops/creation.ts';
 import { tidy } from './tensor.ts';
+import { timeRepeated } from './device/timing.ts';
 import type { GpuDevice } from './device/device.ts';
 import {
   adapterKey,
@@ -24,8 +25,9 @@ export interface TuneResult {
 
 /**
  * Picks the fastest matmul variant for this adapter by timing each on a 512^3 product (one warm-up that compiles
- * the pipeline, then the median of three runs, each long enough to be more than one submit's latency). Well under 10 s even on the software adapter; the result is cached
- * on disk per adapter identity and wgrad version, so later runs start tuned at no cost.
+ * the pipeline, then the median of three runs, each long enough to be more than one submit's latency). Well under
+ * 10 s even on the software adapter; the result is cached on disk per adapter identity and wgrad version, so later
+ * runs start tuned at no cost.
  */
 export async function autotune(device: GpuDevice, cachePath = defaultTuningCache()): Promise<TuneResult> {
   const key = adapterKey(device.report, VERSION);
@@ -41,17 +43,12 @@ export async function autotune(device: GpuDevice, cachePath = defaultTuningCache
   try {
     for (const variant of MATMUL_VARIANTS) {
       setMatmulVariant(variant);
-      const perProduct = async (reps: number) => {
-        const t0 = performance.now();
+      // Runs of ~5 ms: a real GPU does 512^3 in tens of microseconds, under one submit's cost.
+      const t = await timeRepeated(async (reps) => {
         for (let i = 0; i < reps; i++) tidy(() => void matmul(a, b));
         await device.sync();
-        return (performance.now() - t0) / reps;
-      };
-      await perProduct(1); // compiles the pipeline
-      // A real GPU does 512^3 in tens of microseconds, under one submit's cost: repeat until a run takes ~5 ms.
-      const reps = Math.min(200, Math.ceil(5 / Math.max(await perProduct(1), 0.01)));
-      const times = [await perProduct(reps), await perProduct(reps), await perProduct(reps)];
-      measuredMs[variant] = times.sort((x, y) => x - y)[1];
+      }, { runs: 3, minRunMs: 5, maxReps: 200 });
+      measuredMs[variant] = t.median;
     }
   } finally {
     setMatmulVariant(null);

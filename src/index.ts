@@ -64,3 +64,4 @@ export { plotAttention, attentionReceived, type AttentionImage } from './plot/at
 export { Canvas } from './plot/canvas.ts';
 export { encodePng } from './plot/png.ts';
 export { autotune, type TuneResult } from './autotune.ts';
+export { timeRepeated, type Timing, type TimingOptions } from './device/timing.ts';

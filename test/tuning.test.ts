@@ -35,6 +35,25 @@ tuning('defaults without tuning: texture operands on software adapters, workgrou
   assert.is(wg.defaultMatmulVariant({ ...report, software: false }), 'tiled');
 });
 
+tuning('timeRepeated sizes the repeats from an untimed run, gives the same repeats to every timed run, and reports per op', async () => {
+  // A fake op that takes 1 ms: a 20 ms run needs about 20 of them (fewer if the host oversleeps), at most maxReps.
+  const calls: number[] = [];
+  const op = async (reps: number) => {
+    calls.push(reps);
+    await new Promise((r) => setTimeout(r, reps));
+  };
+  const t = await wg.timeRepeated(op, { runs: 3, minRunMs: 20, maxReps: 8 });
+  assert.is(t.reps, 8, 'capped at maxReps');
+  assert.equal(calls, [1, 1, 8, 8, 8], 'warm-up, sizing run, then three timed runs');
+  assert.ok(t.min <= t.median && t.median <= t.max);
+  assert.ok(t.median >= 0.9 && t.median < 20, `per op, not per run: ${t.median} ms`);
+  // A warm-up slower than sizeBelowMs is not sized: one op per run, as for a 3 s training step on llvmpipe.
+  calls.length = 0;
+  const once = await wg.timeRepeated(op, { runs: 2, minRunMs: 20, maxReps: 8, sizeBelowMs: 0 });
+  assert.is(once.reps, 1);
+  assert.equal(calls, [1, 1, 1]);
+});
+
 tuning('npm run bench -- --quick runs every case with the peers and writes JSON (no speed is checked)', () => {
   const out = `${dir}/bench.json`;
   const text = execFileSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
