@@ -11,8 +11,13 @@
 // waste (attention's M = 49 runs 7 rows per invocation, none wasted, where 8 would compute 56). Measured at 1024^3
 // on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores), with 8x1 workgroups: 8x8 19-21 GFLOP/s; 4x8 15, 16x4 14,
 // 4x16 11.6, 8x16 6.6, 16x16 7.3 (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
+// FLAT numbers the invocations' blocks flat over (batch, row block, column block) instead of by grid position, so
+// small matrices leave no lanes idle: attention's 49x49 scores on an 8x8 grid of 7x8 blocks idled 15 lanes in 64.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
-struct Params { m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32 }
+struct Params {
+  m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
+  col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
+}
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var A: texture_2d_array<f32>;
@@ -25,6 +30,7 @@ override ACT: u32 = 0;
 override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
 override TRANS_B: bool = false;
+override FLAT: bool = false;
 // TRANS_A: A is given transposed as [layers][K4*4 rows][M4 texels], texel (m4, k) holding A[4m4 .. 4m4+3, k], which
 // is how Aᵀ·B stores it (a weight gradient Xᵀ·dY); TM is then 8, two texels of rows.
 override TRANS_A: bool = false;
@@ -49,12 +55,22 @@ fn activate(v: vec4<f32>) -> vec4<f32> {
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let col4 = gid.x * TN4;
-  let row0 = gid.y * TM;
+fn main(@builtin(global_invocation_id) gid: vec3<u32>,
+        @builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  var block = gid;  // (column block, row block, batch)
+  if (FLAT) {
+    let i = (wid.y * p.grid_x + wid.x) * (WG_X * WG_Y) + lid;
+    let per_batch = p.col_blocks * p.row_blocks;
+    if (i >= per_batch * p.batches) { return; }
+    let rem = i % per_batch;
+    block = vec3<u32>(rem % p.col_blocks, rem / p.col_blocks, i / per_batch);
+  }
+  let col4 = block.x * TN4;
+  let row0 = block.y * TM;
   if (col4 >= p.n4 || row0 >= p.m) { return; }
-  let a_z = gid.z * p.a_layer;
-  let b_z = gid.z * p.b_layer;
+  let a_z = block.z * p.a_layer;
+  let b_z = block.z * p.b_layer;
 
   // Rows past M and columns past N4 clamp their loads (the results are discarded at the store).
   var a_row: array<u32, MAX_TM>;
@@ -117,7 +133,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
       bias4[j] = vec4<f32>(bias[min(c0, last)], bias[min(c0 + 1u, last)], bias[min(c0 + 2u, last)], bias[min(c0 + 3u, last)]);
     }
   }
-  let c_base = p.c_base + gid.z * p.c_batch;
+  let c_base = p.c_base + block.z * p.c_batch;
   for (var i = 0u; i < TM; i++) {
     let row = row0 + i;
     if (row >= p.m) { break; }

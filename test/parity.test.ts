@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
 import type { Tensor } from '../src/index.ts';
 import { textureLimitOverride } from '../src/device/tuning.ts';
+import { blockGrid } from '../src/ops/matmul.ts';
 import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.ts';
 
 interface Case {
@@ -217,7 +218,7 @@ for (const c of chunked) {
     }
   });
 }
-parity('the lowered texture limits really split the work (2 packs + 3 layer chunks x 2 row chunks = 8 dispatches)', async () => {
+parity('the lowered texture limits really split the work (3 layer chunks x (B pack + 2 row chunks x (A pack + matmul)) = 15 dispatches)', async () => {
   const device = wg.getDevice();
   const [a, b] = [wg.rand([5, 20, 12], { seed: 1 }), wg.rand([5, 12, 9], { seed: 2 })];
   wg.setMatmulVariant('texture');
@@ -225,13 +226,20 @@ parity('the lowered texture limits really split the work (2 packs + 3 layer chun
   try {
     const before = device.stats.dispatches;
     const y = wg.matmul(a, b);
-    // K=12 and N=9 are not 64-aligned, so A and B are each packed once (2 copy dispatches); then one matmul per chunk.
-    assert.is(device.stats.dispatches - before, 8);
+    // K=12 and N=9 are not 64-aligned, so each chunk of A and B is written into its texture by a pack dispatch.
+    assert.is(device.stats.dispatches - before, 15);
     disposeAll([y]);
   } finally {
     textureLimitOverride.value = null;
     wg.setMatmulVariant(null);
     disposeAll([a, b]);
   }
+});
+parity('matmul_texture numbers its blocks flat only when a grid by position would idle 1 lane in 16 or more', () => {
+  // Attention's 49x49 scores: 7x7 blocks on 8x8 workgroups idle 15 lanes in 64, so the 256 batches' 12,544 blocks go flat.
+  assert.equal(blockGrid([7, 7, 256], 8, 8), { flat: true, workgroups: [196, 1, 1] });
+  assert.equal(blockGrid([128, 128, 1], 8, 8), { flat: false, workgroups: [16, 16, 1] });
+  // 1568 rows in blocks of 8 fill 196 of 200 lane rows (2% idle): kept by position.
+  assert.equal(blockGrid([160, 196, 1], 8, 8), { flat: false, workgroups: [20, 25, 1] });
 });
 parity.run();

@@ -5,7 +5,7 @@ import { BufferPool, TexturePool } from './pool.ts';
 
 /**
  * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (as texture_2d_array<f32>),
- * then `read` buffers, then `write` buffers.
+ * then `storeTextures` (as texture_storage_2d_array<rgba32float, write>), then `read` buffers, then `write` buffers.
  */
 export interface Dispatch {
   kernel: string;
@@ -14,6 +14,7 @@ export interface Dispatch {
   constants?: Record<string, number | boolean>;
   uniforms: ArrayBuffer;
   textures?: GPUTexture[];
+  storeTextures?: GPUTexture[];
   read: GPUBuffer[];
   write: GPUBuffer[];
   workgroups: readonly [number, number?, number?];
@@ -25,6 +26,13 @@ export interface DeviceOptions {
   debug?: boolean;
   /** Submit after this many recorded dispatches even without a sync point. */
   maxBatch?: number;
+}
+
+interface BindingCounts {
+  nTex: number;
+  nStore: number;
+  nRead: number;
+  nWrite: number;
 }
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we target
@@ -148,8 +156,8 @@ export class GpuDevice {
     this.endPass().copyBufferToTexture({ buffer, offset, bytesPerRow, rowsPerImage }, { texture }, size);
   }
 
-  private pipeline(kernel: string, entryPoint: string, constants: Record<string, number | boolean>, nTex: number, nRead: number, nWrite: number) {
-    const key = `${kernel}|${entryPoint}|${JSON.stringify(constants)}|${nTex}|${nRead}|${nWrite}`;
+  private pipeline(kernel: string, entryPoint: string, constants: Record<string, number | boolean>, counts: BindingCounts) {
+    const key = `${kernel}|${entryPoint}|${JSON.stringify(constants)}|${Object.values(counts)}`;
     let pipeline = this.pipelines.get(key);
     if (pipeline) return pipeline;
     let module = this.modules.get(kernel);
@@ -157,7 +165,7 @@ export class GpuDevice {
       module = this.device.createShaderModule({ code: kernelSource(kernel), label: kernel });
       this.modules.set(kernel, module);
     }
-    const layout = this.layout(nTex, nRead, nWrite);
+    const layout = this.layout(counts);
     const numeric: Record<string, number> = {};
     for (const [k, v] of Object.entries(constants)) numeric[k] = typeof v === 'boolean' ? Number(v) : v;
     pipeline = this.device.createComputePipeline({
@@ -169,8 +177,8 @@ export class GpuDevice {
     return pipeline;
   }
 
-  private layout(nTex: number, nRead: number, nWrite: number) {
-    const key = `${nTex},${nRead},${nWrite}`;
+  private layout({ nTex, nStore, nRead, nWrite }: BindingCounts) {
+    const key = `${nTex},${nStore},${nRead},${nWrite}`;
     let entry = this.layouts.get(key);
     if (entry) return entry;
     const entries: GPUBindGroupLayoutEntry[] = [
@@ -180,9 +188,16 @@ export class GpuDevice {
     for (let i = 0; i < nTex; i++) {
       entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float', viewDimension: '2d-array' } });
     }
-    for (let i = 0; i < nRead + nWrite; i++) {
+    for (let i = 0; i < nStore; i++) {
       entries.push({
         binding: nTex + i + 1,
+        visibility: GPUShaderStage.COMPUTE,
+        storageTexture: { access: 'write-only', format: 'rgba32float', viewDimension: '2d-array' },
+      });
+    }
+    for (let i = 0; i < nRead + nWrite; i++) {
+      entries.push({
+        binding: nTex + nStore + i + 1,
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: i < nRead ? 'read-only-storage' : 'storage' },
       });
@@ -205,15 +220,17 @@ export class GpuDevice {
     return view;
   }
 
-  private bindGroup(textures: GPUTexture[], read: GPUBuffer[], write: GPUBuffer[]): GPUBindGroup {
+  private bindGroup(textures: GPUTexture[], store: GPUTexture[], read: GPUBuffer[], write: GPUBuffer[]): GPUBindGroup {
+    const all = [...textures, ...store];
     const buffers = [...read, ...write];
-    const key = `${textures.length}|${read.length}|${[...textures, ...buffers].map((b) => this.bufferId(b)).join(',')}`;
+    const key = `${textures.length}|${store.length}|${read.length}|${[...all, ...buffers].map((b) => this.bufferId(b)).join(',')}`;
     let group = this.bindGroups.get(key);
     if (group) return group;
     const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: 0, size: UNIFORM_SLOT } }];
-    textures.forEach((texture, i) => entries.push({ binding: i + 1, resource: this.view(texture) }));
-    buffers.forEach((buffer, i) => entries.push({ binding: textures.length + i + 1, resource: { buffer } }));
-    group = this.device.createBindGroup({ layout: this.layout(textures.length, read.length, write.length).bind, entries });
+    all.forEach((texture, i) => entries.push({ binding: i + 1, resource: this.view(texture) }));
+    buffers.forEach((buffer, i) => entries.push({ binding: all.length + i + 1, resource: { buffer } }));
+    const counts = { nTex: textures.length, nStore: store.length, nRead: read.length, nWrite: write.length };
+    group = this.device.createBindGroup({ layout: this.layout(counts).bind, entries });
     if (this.bindGroups.size >= 8192) this.bindGroups.clear();
     this.bindGroups.set(key, group);
     return group;
@@ -244,10 +261,12 @@ export class GpuDevice {
     if (this.pending >= this.maxBatch) this.flush();
     if (this.debug) this.device.pushErrorScope('validation');
     const textures = d.textures ?? [];
-    const pipeline = this.pipeline(d.kernel, d.entryPoint ?? 'main', d.constants ?? {}, textures.length, d.read.length, d.write.length);
+    const store = d.storeTextures ?? [];
+    const counts = { nTex: textures.length, nStore: store.length, nRead: d.read.length, nWrite: d.write.length };
+    const pipeline = this.pipeline(d.kernel, d.entryPoint ?? 'main', d.constants ?? {}, counts);
     const slot = this.pending * UNIFORM_SLOT;
     this.uniformArena.set(new Uint8Array(d.uniforms), slot);
-    const bindGroup = this.bindGroup(textures, d.read, d.write);
+    const bindGroup = this.bindGroup(textures, store, d.read, d.write);
     const encoder = this.ensureEncoder();
     this.pass ??= encoder.beginComputePass();
     this.pass.setPipeline(pipeline);

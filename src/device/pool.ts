@@ -78,7 +78,8 @@ export class TexturePool {
       texture = this.device.createTexture({
         size: [width, height, layers],
         format: 'rgba32float',
-        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+        // STORAGE_BINDING: kernels/pack_texture.wgsl writes operands in directly.
+        usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
         // Compatibility mode fixes a texture's view dimension at creation; one layer would default to '2d'.
         textureBindingViewDimension: '2d-array',
       } as GPUTextureDescriptor);

@@ -1,5 +1,6 @@
 import type { GpuDevice } from '../device/device.ts';
 import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride } from '../device/tuning.ts';
+import { gridFor } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
@@ -133,29 +134,83 @@ export function textureRowsPerInvocation(m: number): number {
   return best;
 }
 
+/** Fills a pooled texture array [width, height, layers] with rows r0 .. r0+height of layers z0 .. z0+layers. */
+type TextureLoader = (z0: number, layers: number, r0: number, size: [number, number, number]) => GPUTexture;
+
+// Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
+const PACK_TEXELS = 4;
+
 /**
- * An operand as rows for a texture: `rows` stored rows of `rowLength` floats (transposed first when `transpose`),
- * zero-padded to `textureRows` rows. A buffer-to-texture copy needs rows 256 bytes apart, so the buffer is read in
- * place only when rows are a multiple of 64 floats and need no padding or transposing; otherwise it is packed.
- * Returns the buffer, its batch step, its row pitch in floats, and the rows per texture layer.
+ * An operand as texture rows: `rows` logical rows of `rowLength` floats (the stored matrix transposed when
+ * `transpose`), zero-padded to the texture's size. Rows that are a multiple of 64 floats, stored as read, go in by
+ * copyBufferToTexture, which needs rows 256 bytes apart; every other operand is written by kernels/pack_texture.wgsl
+ * in one pass. Also returns the operand's batch step (0 when one matrix serves every batch).
  */
-function textureRows(
+function textureOperand(
   device: GpuDevice,
   op: Operand,
   batch: Shape,
   layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number },
   temps: GPUBuffer[],
-): { buffer: GPUBuffer; step: number; pitch: number; rows: number } {
+): { load: TextureLoader; step: number } {
   const { transpose, rows, rowLength, textureRows } = layout;
-  const inPlace = !transpose && rowLength % 64 === 0 && rows === textureRows;
-  const pitch = inPlace ? rowLength : roundUp(rowLength, 64);
-  const [buffer, step] = prepare(device, op, batch, transpose, inPlace ? null : { rows: textureRows, cols: pitch }, temps);
-  return { buffer, step, pitch, rows: textureRows };
+  const stored1 = op.shape[op.shape.length - 1];
+  // Only a partially broadcast batch is expanded first; the rest is read where it is.
+  const [buffer, step] = prepare(device, op, batch, false, null, temps);
+  const [rowStride, colStride] = transpose ? [1, stored1] : [stored1, 1];
+  const pool = device.texturePool;
+  if (!transpose && rowLength % 64 === 0 && rows === textureRows) {
+    return {
+      step,
+      load(z0, layers, r0, size) {
+        const t = pool.acquire(...size);
+        device.copyToTexture(buffer, (z0 * step + r0 * rowStride) * 4, rowLength * 4, rows, t, size);
+        return t;
+      },
+    };
+  }
+  return {
+    step,
+    load(z0, layers, r0, size) {
+      const t = pool.acquire(...size);
+      const [width, height] = size;
+      const base = z0 * step + r0 * rowStride;
+      const vec4 = colStride === 1 && [base, step, rowStride, rowLength].every((v) => v % 4 === 0);
+      const runs = Math.ceil(width / PACK_TEXELS);
+      const grid = gridFor(runs * height, 64);
+      device.dispatch({
+        kernel: 'pack_texture',
+        entryPoint: vec4 ? 'main_vec4' : 'main',
+        constants: { TEXELS: PACK_TEXELS },
+        uniforms: new Uniforms()
+          .u32(Math.max(0, rows - r0)).u32(rowLength).u32(rowStride).u32(colStride)
+          .u32(step).u32(base).u32(width).u32(height).u32(runs).u32(grid[0])
+          .done(),
+        storeTextures: [t],
+        read: [buffer],
+        write: [],
+        workgroups: [grid[0], grid[1], layers],
+      });
+      return t;
+    },
+  };
 }
 
 /**
- * The texture variant: A and B are copied into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]) and
- * read by kernels/matmul_texture.wgsl. Transposed operands are copied as stored and regrouped by the kernel
+ * The grid for matmul_texture's [column, row, batch] blocks on wgX x wgY workgroups: by position when that idles
+ * under 1 lane in 16, else numbered flat (FLAT), which idles none but the last workgroup's tail. Position is kept
+ * where it fits, since its square workgroups share more operand texels between neighbouring lanes.
+ */
+export function blockGrid([cols, rows, batches]: [number, number, number], wgX: number, wgY: number): { flat: boolean; workgroups: [number, number, number] } {
+  const byPosition: [number, number, number] = [Math.ceil(cols / wgX), Math.ceil(rows / wgY), batches];
+  if (byPosition[0] * wgX * byPosition[1] * wgY * 15 <= cols * rows * 16) return { flat: false, workgroups: byPosition };
+  const [x, y] = gridFor(cols * rows * batches, wgX * wgY);
+  return { flat: true, workgroups: [x, y, 1] };
+}
+
+/**
+ * The texture variant: A and B go into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]), by a copy
+ * or kernels/pack_texture.wgsl (textureOperand), and are read by kernels/matmul_texture.wgsl. Transposed operands are copied as stored and regrouped by the kernel
  * (TRANS_B; TRANS_A when 8 rows per invocation suit M), so they need no transposing pack. Batches past
  * maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
  * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
@@ -183,43 +238,39 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const bLayout = transB
     ? { transpose: false, rows: n, rowLength: k, textureRows: n }
     : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4 };
-  const A = textureRows(device, a, batch, aLayout, temps);
-  const B = textureRows(device, b, batch, bLayout, temps);
+  const A = textureOperand(device, a, batch, aLayout, temps);
+  const B = textureOperand(device, b, batch, bLayout, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
   const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
   const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB };
   // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
   const rowChunk = transA ? m : maxDim;
-  const copyB = (z0: number, layers: number) => {
-    const size = bSize(layers);
-    const t = pool.acquire(...size);
-    device.copyToTexture(B.buffer, z0 * B.step * 4, B.pitch * 4, B.rows, t, size);
-    return t;
-  };
-  const sharedB = B.step === 0 ? copyB(0, 1) : null;
+  const sharedB = B.step === 0 ? B.load(0, 1, 0, bSize(1)) : null;
   for (let z0 = 0; z0 < nb; z0 += maxLayers) {
     const zc = Math.min(maxLayers, nb - z0);
-    const texB = sharedB ?? copyB(z0, zc);
+    const texB = sharedB ?? B.load(z0, zc, 0, bSize(zc));
     for (let r0 = 0; r0 < m; r0 += rowChunk) {
       const mc = Math.min(rowChunk, m - r0);
       const aLayers = A.step === 0 ? 1 : zc;
       const aSize: [number, number, number] = transA ? [m4, k4 * 4, aLayers] : [k4, mc, aLayers];
-      const texA = pool.acquire(...aSize);
-      device.copyToTexture(A.buffer, (A.step === 0 ? 0 : z0 * A.step * 4) + r0 * A.pitch * 4, A.pitch * 4, A.rows, texA, aSize);
+      const texA = A.load(A.step === 0 ? 0 : z0, aLayers, r0, aSize);
+      const blocks: [number, number, number] = [Math.ceil(n4 / 2), Math.ceil(mc / tm), zc];
+      const grid = blockGrid(blocks, wgX, wgY);
       device.dispatch({
         kernel: 'matmul_texture',
-        constants,
+        constants: { ...constants, FLAT: grid.flat },
         uniforms: new Uniforms()
           .u32(mc).u32(n).u32(k4).u32(n4)
           .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
+          .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
           .done(),
         textures: [texA, texB],
-        // A bias binding must exist even when unused; A's buffer stands in (HAS_BIAS=false never reads it).
-        read: [bias ?? A.buffer],
+        // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
+        read: [bias ?? a.buffer],
         write: [out],
-        workgroups: [Math.ceil(n4 / 2 / wgX), Math.ceil(mc / tm / wgY), zc],
+        workgroups: grid.workgroups,
       });
       pool.release(texA);
     }
