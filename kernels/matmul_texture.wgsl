@@ -13,10 +13,14 @@
 // 4x16 11.6, 8x16 6.6, 16x16 7.3 (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
 // FLAT numbers the invocations' blocks flat over (batch, row block, column block) instead of by grid position, so
 // small matrices leave no lanes idle: attention's 49x49 scores on an 8x8 grid of 7x8 blocks idled 15 lanes in 64.
+// A_STACK (A not transposed) and B_STACK (with TRANS_B) read an operand whose rows were copied in as stored, with no
+// packing: the rows of all its batches lie a_pack (b_pack) to a texture row in one layer, so a texture row is a
+// multiple of 256 bytes, as copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * K4, g / pack).
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
   col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
+  a_pack: u32, b_pack: u32,  // A_STACK, B_STACK only
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -31,6 +35,8 @@ override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
 override TRANS_B: bool = false;
 override FLAT: bool = false;
+override A_STACK: bool = false;
+override B_STACK: bool = false;
 // TRANS_A: A is given transposed as [layers][K4*4 rows][M4 texels], texel (m4, k) holding A[4m4 .. 4m4+3, k], which
 // is how Aᵀ·B stores it (a weight gradient Xᵀ·dY); TM is then 8, two texels of rows.
 override TRANS_A: bool = false;
@@ -54,6 +60,13 @@ fn activate(v: vec4<f32>) -> vec4<f32> {
   return v;
 }
 
+// The first texel of an operand's row `row` in batch z: (0, row) of layer z, or in a stack of `pack` rows a texture row.
+fn stacked(row: u32, z: u32, rows: u32, pack: u32, stack: bool) -> vec2<u32> {
+  if (!stack) { return vec2<u32>(0u, row); }
+  let g = z * rows + row;
+  return vec2<u32>((g % pack) * p.k4, g / pack);
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(workgroup_id) wid: vec3<u32>,
@@ -73,33 +86,36 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
   let b_z = block.z * p.b_layer;
 
   // Rows past M and columns past N4 clamp their loads (the results are discarded at the store).
-  var a_row: array<u32, MAX_TM>;
-  for (var i = 0u; i < TM; i++) { a_row[i] = min(row0 + i, p.m - 1u); }
+  // Row i of A starts at texel a_at[i] of layer a_l (B's row c of Bᵀ likewise at bt_at[c] of layer b_l).
+  var a_at: array<vec2<u32>, MAX_TM>;
+  for (var i = 0u; i < TM; i++) { a_at[i] = stacked(min(row0 + i, p.m - 1u), a_z, p.m, p.a_pack, A_STACK); }
+  let a_l = select(a_z, 0u, A_STACK);
+  let b_l = select(b_z, 0u, B_STACK);
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
   var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows
   for (var g = 0u; g < 2u; g++) { at_col[g] = min(row0 / 4u + g, (p.m + 3u) / 4u - 1u); }
-  var bt_col: array<u32, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
-  for (var c = 0u; c < 4u * TN4; c++) { bt_col[c] = min(col4 * 4u + c, p.n - 1u); }
+  var bt_at: array<vec2<u32>, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
+  for (var c = 0u; c < 4u * TN4; c++) { bt_at[c] = stacked(min(col4 * 4u + c, p.n - 1u), b_z, p.n, p.b_pack, B_STACK); }
 
   var acc: array<vec4<f32>, 16>;  // [MAX_TM][TN4]
   for (var kk = 0u; kk < p.k4; kk++) {
     var b: array<vec4<f32>, 8>;  // rows 4kk..4kk+3 of B, TN4 texels each
     if (TRANS_B) {
       var t: array<vec4<f32>, 8>;  // t[c] = B[4kk .. 4kk+3, column c]
-      for (var c = 0u; c < 4u * TN4; c++) { t[c] = textureLoad(B, vec2<u32>(kk, bt_col[c]), b_z, 0); }
+      for (var c = 0u; c < 4u * TN4; c++) { t[c] = textureLoad(B, vec2<u32>(bt_at[c].x + kk, bt_at[c].y), b_l, 0); }
       for (var r = 0u; r < 4u; r++) {
         for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = vec4<f32>(t[4u * j][r], t[4u * j + 1u][r], t[4u * j + 2u][r], t[4u * j + 3u][r]); }
       }
     } else {
       for (var r = 0u; r < 4u; r++) {
-        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_z, 0); }
+        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_l, 0); }
       }
     }
     var ta: array<vec4<f32>, 8>;  // TRANS_A: ta[4g + r] = A[row0+4g .. row0+4g+3, 4kk + r]
     if (TRANS_A) {
       for (var g = 0u; g < 2u; g++) {
-        for (var r = 0u; r < 4u; r++) { ta[4u * g + r] = textureLoad(A, vec2<u32>(at_col[g], kk * 4u + r), a_z, 0); }
+        for (var r = 0u; r < 4u; r++) { ta[4u * g + r] = textureLoad(A, vec2<u32>(at_col[g], kk * 4u + r), a_l, 0); }
       }
     }
     for (var i = 0u; i < TM; i++) {
@@ -109,7 +125,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         let c = i % 4u;
         a = vec4<f32>(ta[g][c], ta[g + 1u][c], ta[g + 2u][c], ta[g + 3u][c]);
       } else {
-        a = textureLoad(A, vec2<u32>(kk, a_row[i]), a_z, 0);
+        a = textureLoad(A, vec2<u32>(a_at[i].x + kk, a_at[i].y), a_l, 0);
       }
       for (var j = 0u; j < TN4; j++) {
         var c = acc[i * TN4 + j];

@@ -207,6 +207,11 @@ const chunked: Case[] = [
   { name: 'matmul chunked [5,12,24]Tx[5,12,9]', inputs: [{ shape: [5, 12, 24] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
   { name: 'matmul chunked [5,12,72]Tx[5,12,9]', inputs: [{ shape: [5, 12, 72] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
   { name: 'matmul chunked [5,12,70]Tx[5,12,9]', inputs: [{ shape: [5, 12, 70] }, { shape: [5, 12, 9] }], fn: mm(true, false), reduce: 12 },
+  // Rows of 16 floats are copied in stacked, 4 to a texture row; 16 rows of texels hold 4 batches of A's 14 rows and
+  // 7 of B's 9, so the batches go in chunks of 4, past the 2-layer limit (a stack is one layer), and leave partial
+  // last rows (56 = 14 x 4 rows; 14 = 3 x 4 + 2).
+  { name: 'matmul chunked [5,14,16]x[5,9,16]T', inputs: [{ shape: [5, 14, 16] }, { shape: [5, 9, 16] }], fn: mm(false, true), reduce: 16 },
+  { name: 'matmul chunked [14,16]x[5,9,16]T', inputs: [{ shape: [14, 16] }, { shape: [5, 9, 16] }], fn: mm(false, true), reduce: 16 },
 ];
 for (const c of chunked) {
   parity(`${c.name} (texture, limits 16 rows x 2 layers)`, async () => {
@@ -233,6 +238,25 @@ parity('the lowered texture limits really split the work (3 layer chunks x (B pa
     textureLimitOverride.value = null;
     wg.setMatmulVariant(null);
     disposeAll([a, b]);
+  }
+});
+parity('rows of a multiple of 4 floats go in stacked, unpacked: attention scores Q·Kᵀ at d = 160 are one dispatch', async () => {
+  const device = wg.getDevice();
+  const [q, k] = [wg.rand([4, 49, 160], { seed: 1 }), wg.rand([4, 49, 160], { seed: 2 })];
+  wg.setMatmulVariant('texture');
+  try {
+    const before = device.stats.dispatches;
+    const y = wg.matmul(q, k, { transposeB: true });
+    assert.is(device.stats.dispatches - before, 1);
+    const p = wg.rand([4, 49, 49], { seed: 3 });
+    const before2 = device.stats.dispatches;
+    const z = wg.matmul(p, q);
+    // P's rows of 49 floats cannot be stacked, and B read as stored never is (its rows run along K): two packs.
+    assert.is(device.stats.dispatches - before2, 3);
+    disposeAll([y, z, p]);
+  } finally {
+    wg.setMatmulVariant(null);
+    disposeAll([q, k]);
   }
 });
 parity('matmul_texture numbers its blocks flat only when a grid by position would idle 1 lane in 16 or more', () => {

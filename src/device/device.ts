@@ -150,10 +150,11 @@ export class GpuDevice {
 
   /**
    * Copies rows of a buffer into an rgba32float texture array: `size` is [texels per row, rows, layers], the buffer
-   * holds rows `bytesPerRow` apart (a multiple of 256) and layers `rowsPerImage` rows apart, from `offset`.
+   * holds rows `bytesPerRow` apart (a multiple of 256) and layers `rowsPerImage` rows apart, from `offset`; the
+   * texels land from `origin` on.
    */
-  copyToTexture(buffer: GPUBuffer, offset: number, bytesPerRow: number, rowsPerImage: number, texture: GPUTexture, size: [number, number, number]): void {
-    this.endPass().copyBufferToTexture({ buffer, offset, bytesPerRow, rowsPerImage }, { texture }, size);
+  copyToTexture(buffer: GPUBuffer, offset: number, bytesPerRow: number, rowsPerImage: number, texture: GPUTexture, size: [number, number, number], origin: [number, number, number] = [0, 0, 0]): void {
+    this.endPass().copyBufferToTexture({ buffer, offset, bytesPerRow, rowsPerImage }, { texture, origin }, size);
   }
 
   private pipeline(kernel: string, entryPoint: string, constants: Record<string, number | boolean>, counts: BindingCounts) {

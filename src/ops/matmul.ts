@@ -137,31 +137,53 @@ export function textureRowsPerInvocation(m: number): number {
 /** Fills a pooled texture array [width, height, layers] with rows r0 .. r0+height of layers z0 .. z0+layers. */
 type TextureLoader = (z0: number, layers: number, r0: number, size: [number, number, number]) => GPUTexture;
 
+interface TextureOperand {
+  load: TextureLoader;
+  /** Floats from one batch's matrix to the next; 0 when one matrix serves every batch. */
+  step: number;
+  /** Rows per texture row when stacked (matmul_texture's A_STACK / B_STACK), else 0. */
+  stack: number;
+  /** Batches one texture can hold. */
+  maxBatches: number;
+}
+
 // Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
 const PACK_TEXELS = 4;
 
+// A grid's z (one batch per step) is at most this.
+const MAX_WORKGROUPS = 65535;
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
 /**
  * An operand as texture rows: `rows` logical rows of `rowLength` floats (the stored matrix transposed when
- * `transpose`), zero-padded to the texture's size. Rows that are a multiple of 64 floats, stored as read, go in by
- * copyBufferToTexture, which needs rows 256 bytes apart; every other operand is written by kernels/pack_texture.wgsl
- * in one pass. Also returns the operand's batch step (0 when one matrix serves every batch).
+ * `transpose`), zero-padded to the texture's size. copyBufferToTexture wants rows 256 bytes apart, so:
+ * - rows of a multiple of 64 floats, read as stored, are copied in as they lie, a batch to a layer;
+ * - with `stackable` (the kernel's A_STACK / B_STACK), rows of a multiple of 4 floats are copied in as they lie too,
+ *   several to a texture row so that a texture row is a multiple of 256 bytes (attention's 160-float rows go 2 to
+ *   a row), all batches in one layer;
+ * - every other operand is written into its texture by kernels/pack_texture.wgsl in one pass. On llvmpipe that
+ *   costs about as much as a third of the product at attention's shapes: texture stores are slow there.
  */
 function textureOperand(
   device: GpuDevice,
   op: Operand,
   batch: Shape,
-  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number },
+  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number; stackable: boolean },
+  limits: { maxDim: number; maxLayers: number },
   temps: GPUBuffer[],
-): { load: TextureLoader; step: number } {
+): TextureOperand {
   const { transpose, rows, rowLength, textureRows } = layout;
   const stored1 = op.shape[op.shape.length - 1];
   // Only a partially broadcast batch is expanded first; the rest is read where it is.
   const [buffer, step] = prepare(device, op, batch, false, null, temps);
   const [rowStride, colStride] = transpose ? [1, stored1] : [stored1, 1];
   const pool = device.texturePool;
-  if (!transpose && rowLength % 64 === 0 && rows === textureRows) {
+  const asStored = !transpose && rows === textureRows;
+  if (asStored && rowLength % 64 === 0) {
     return {
       step,
+      stack: 0,
+      maxBatches: limits.maxLayers,
       load(z0, layers, r0, size) {
         const t = pool.acquire(...size);
         device.copyToTexture(buffer, (z0 * step + r0 * rowStride) * 4, rowLength * 4, rows, t, size);
@@ -169,8 +191,32 @@ function textureOperand(
       },
     };
   }
+  const texels = rowLength / 4;
+  const stack = 64 / gcd(rowLength, 64);
+  if (layout.stackable && asStored && rowLength % 4 === 0 && stack * texels <= limits.maxDim && rows <= limits.maxDim) {
+    return {
+      step,
+      stack,
+      maxBatches: Math.min(MAX_WORKGROUPS, Math.max(1, Math.floor((limits.maxDim * stack) / rows))),
+      load(z0, layers) {
+        const total = (step === 0 ? 1 : layers) * rows;
+        const full = Math.floor(total / stack);
+        const size: [number, number, number] = [stack * texels, Math.ceil(total / stack), 1];
+        const t = pool.acquire(...size);
+        const offset = z0 * step * 4;
+        const pitch = stack * rowLength * 4;
+        if (full > 0) device.copyToTexture(buffer, offset, pitch, full, t, [size[0], full, 1]);
+        // The last texture row holds the rows left over; the texels after them are never read.
+        const left = total - full * stack;
+        if (left > 0) device.copyToTexture(buffer, offset + full * pitch, pitch, 1, t, [left * texels, 1, 1], [0, full, 0]);
+        return t;
+      },
+    };
+  }
   return {
     step,
+    stack: 0,
+    maxBatches: limits.maxLayers,
     load(z0, layers, r0, size) {
       const t = pool.acquire(...size);
       const [width, height] = size;
@@ -232,23 +278,28 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const temps: GPUBuffer[] = [];
   // Stored rows: A as [M, K] (or [K, M] with TRANS_A), B as [K, N] (or [N, K] with TRANS_B). K is padded to K4*4
   // wherever it counts rows, so the kernel's 4-row steps over K read zeros past the end.
+  // Stacking suits operands whose rows are rows or columns of C (the kernel finds each once, outside its K loop).
   const aLayout = transA
-    ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4 }
-    : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m };
+    ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4, stackable: false }
+    : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m, stackable: true };
   const bLayout = transB
-    ? { transpose: false, rows: n, rowLength: k, textureRows: n }
-    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4 };
-  const A = textureOperand(device, a, batch, aLayout, temps);
-  const B = textureOperand(device, b, batch, bLayout, temps);
+    ? { transpose: false, rows: n, rowLength: k, textureRows: n, stackable: true }
+    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: false };
+  const A = textureOperand(device, a, batch, aLayout, { maxDim, maxLayers }, temps);
+  const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
   const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
-  const constants = { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB };
+  const constants = {
+    HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB,
+    A_STACK: A.stack > 0, B_STACK: B.stack > 0,
+  };
   // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
   const rowChunk = transA ? m : maxDim;
   const sharedB = B.step === 0 ? B.load(0, 1, 0, bSize(1)) : null;
-  for (let z0 = 0; z0 < nb; z0 += maxLayers) {
-    const zc = Math.min(maxLayers, nb - z0);
+  const batchChunk = Math.min(A.maxBatches, B.maxBatches);
+  for (let z0 = 0; z0 < nb; z0 += batchChunk) {
+    const zc = Math.min(batchChunk, nb - z0);
     const texB = sharedB ?? B.load(z0, zc, 0, bSize(zc));
     for (let r0 = 0; r0 < m; r0 += rowChunk) {
       const mc = Math.min(rowChunk, m - r0);
@@ -265,6 +316,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
           .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
           .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
+          .u32(A.stack).u32(B.stack)
           .done(),
         textures: [texA, texB],
         // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
