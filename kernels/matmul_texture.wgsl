@@ -13,14 +13,15 @@
 // 4x16 11.6, 8x16 6.6, 16x16 7.3 (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
 // FLAT numbers the invocations' blocks flat over (batch, row block, column block) instead of by grid position, so
 // small matrices leave no lanes idle: attention's 49x49 scores on an 8x8 grid of 7x8 blocks idled 15 lanes in 64.
-// A_STACK (A not transposed) and B_STACK (with TRANS_B) read an operand whose rows were copied in as stored, with no
-// packing: the rows of all its batches lie a_pack (b_pack) to a texture row in one layer, so a texture row is a
-// multiple of 256 bytes, as copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * K4, g / pack).
+// A_STACK and B_STACK read an operand whose rows were copied in as stored, with no packing: the rows of all its
+// batches lie a_pack (b_pack) to a texture row in one layer, so a texture row is a multiple of 256 bytes, as
+// copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * row texels, g / pack). B's rows
+// run along K unless TRANS_B, so there rows past K (K % 4 != 0) would read the next batch, and are zeroed.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
   col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
-  a_pack: u32, b_pack: u32,  // A_STACK, B_STACK only
+  a_pack: u32, b_pack: u32, b_shift: u32, k: u32,  // A_STACK, B_STACK only (b_pack = 1 << b_shift)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -109,7 +110,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
       }
     } else {
       for (var r = 0u; r < 4u; r++) {
-        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = textureLoad(B, vec2<u32>(b_col[j], kk * 4u + r), b_l, 0); }
+        let k = kk * 4u + r;
+        var at = vec2<u32>(0u, k);
+        if (B_STACK) {
+          let g = b_z * p.k + k;
+          at = vec2<u32>((g & (p.b_pack - 1u)) * p.n4, g >> p.b_shift);
+        }
+        for (var j = 0u; j < TN4; j++) {
+          let v = textureLoad(B, vec2<u32>(at.x + b_col[j], at.y), b_l, 0);
+          b[r * TN4 + j] = select(v, vec4<f32>(0.0), B_STACK && k >= p.k);
+        }
       }
     }
     var ta: array<vec4<f32>, 8>;  // TRANS_A: ta[4g + r] = A[row0+4g .. row0+4g+3, 4kk + r]

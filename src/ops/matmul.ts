@@ -193,7 +193,8 @@ function textureOperand(
   }
   const texels = rowLength / 4;
   const stack = 64 / gcd(rowLength, 64);
-  if (layout.stackable && asStored && rowLength % 4 === 0 && stack * texels <= limits.maxDim && rows <= limits.maxDim) {
+  // Rows past `rows` are not stacked: only B, read along K, has any, and the kernel zeroes them.
+  if (layout.stackable && !transpose && rowLength % 4 === 0 && stack * texels <= limits.maxDim && rows <= limits.maxDim) {
     return {
       step,
       stack,
@@ -278,13 +279,12 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const temps: GPUBuffer[] = [];
   // Stored rows: A as [M, K] (or [K, M] with TRANS_A), B as [K, N] (or [N, K] with TRANS_B). K is padded to K4*4
   // wherever it counts rows, so the kernel's 4-row steps over K read zeros past the end.
-  // Stacking suits operands whose rows are rows or columns of C (the kernel finds each once, outside its K loop).
   const aLayout = transA
     ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4, stackable: false }
     : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m, stackable: true };
   const bLayout = transB
     ? { transpose: false, rows: n, rowLength: k, textureRows: n, stackable: true }
-    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: false };
+    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: true };
   const A = textureOperand(device, a, batch, aLayout, { maxDim, maxLayers }, temps);
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
@@ -316,7 +316,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
           .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
           .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
-          .u32(A.stack).u32(B.stack)
+          .u32(A.stack).u32(B.stack).u32(Math.log2(B.stack || 1)).u32(k)
           .done(),
         textures: [texA, texB],
         // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
