@@ -2,8 +2,9 @@
 // A is an rgba32float texture array [layers][M rows][K4 texels]: texel (k4, row) holds A[row, 4k4 .. 4k4+3].
 // B is [layers][K4*4 rows][N4 texels]: texel (n4, k) holds B[k, 4n4 .. 4n4+3]. With TRANS_B, B is given transposed
 // as [layers][N rows][K4 texels], texel (k4, n) holding B[4k4 .. 4k4+3, n], which is how A·Bᵀ stores it, so it needs
-// no transposing copy; the 4x4 blocks are regrouped in registers. Padding texels are zero (the host copies
-// zero-padded rows in), so the inner loop has no tail branches. C is [M, N] row-major per batch, N <= N4*4.
+// no transposing copy; the 4x4 blocks are regrouped in registers. Padding texels are zero (pack_texture.wgsl writes
+// them; a stacked B's rows past K are zeroed here), so the inner loop has no tail branches. C is [M, N] row-major
+// per batch, N <= N4*4.
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
 // buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.

@@ -8,7 +8,7 @@ import type { AdapterReport } from './adapter.ts';
  *
  * matmul
  * - 'texture' (kernels/matmul_texture.wgsl): an 8x8 register tile per invocation reading A and B from rgba32float
- *   texture arrays that the operands are copied into. The default for software adapters: on Dawn OpenGL -> Mesa 22.3
+ *   texture arrays that the operands are copied or packed into. The default for software adapters: on Dawn OpenGL -> Mesa 22.3
  *   llvmpipe (2 cores, 2026-11-22, scratch timings in the kernel's header) 19-21 GFLOP/s at 1024^3 and 21.7 at
  *   1568x1280x1280, against 8-11 for 'regblock' in the same runs.
  * - 'texture-tall': the same kernel with 8x8 workgroups (64 invocations over 8 row blocks), which amortises
