@@ -85,7 +85,6 @@ function batchStep(own: Shape, batch: Shape, matrix: number): number | null {
 
 const ACT_CODE = { none: 0, relu: 1, gelu: 2 } as const;
 export type Activation = keyof typeof ACT_CODE;
-const roundUp4 = (v: number): number => Math.ceil(v / 4) * 4;
 
 interface Operand {
   buffer: GPUBuffer;
@@ -257,9 +256,10 @@ export function blockGrid([cols, rows, batches]: [number, number, number], wgX: 
 
 /**
  * The texture variant: A and B go into rgba32float texture arrays (A as [M, K4] texels, B as [K4*4, N4]), by a copy
- * or kernels/pack_texture.wgsl (textureOperand), and are read by kernels/matmul_texture.wgsl. Transposed operands are copied as stored and regrouped by the kernel
- * (TRANS_B; TRANS_A when 8 rows per invocation suit M), so they need no transposing pack. Batches past
- * maxTextureArrayLayers and rows past maxTextureDimension2D are done in chunks.
+ * or kernels/pack_texture.wgsl (textureOperand), and are read by kernels/matmul_texture.wgsl. Transposed operands
+ * are copied as stored and regrouped by the kernel (TRANS_B; TRANS_A when 8 rows per invocation suit M), so they
+ * need no transposing pack. Batches past maxTextureArrayLayers (or past what a stacked texture holds) and rows past
+ * maxTextureDimension2D are done in chunks.
  * Returns false (and records nothing) when K or N exceed the texture limits, so the caller uses the buffer kernel.
  */
 function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | null, out: GPUBuffer, attrs: MatmulAttrs, act: Activation, wgX: number, wgY: number): boolean {
