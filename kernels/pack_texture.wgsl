@@ -19,12 +19,19 @@ struct Params { rows: u32, cols: u32, row_stride: u32, col_stride: u32, layer_st
 override WG: u32 = 64;
 override TEXELS: u32 = 4u;
 
+// The run of invocation lid in workgroup wid: its row and first texel, or row = height when it has none.
+fn run_of(wid: vec3<u32>, lid: u32) -> vec2<u32> {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i >= p.runs * p.height) { return vec2<u32>(p.height, 0u); }
+  return vec2<u32>(i / p.runs, (i % p.runs) * TEXELS);
+}
+
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
-  if (i >= p.runs * p.height) { return; }
-  let r = i / p.runs;
-  let t0 = (i % p.runs) * TEXELS;
+  let run = run_of(wid, lid);
+  let r = run.x;
+  let t0 = run.y;
+  if (r >= p.height) { return; }
   let row = p.base + wid.z * p.layer_step + r * p.row_stride;
   for (var t = t0; t < min(t0 + TEXELS, p.width); t++) {
     var v = vec4<f32>(0.0);
@@ -40,10 +47,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
 @compute @workgroup_size(WG, 1, 1)
 fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
-  if (i >= p.runs * p.height) { return; }
-  let r = i / p.runs;
-  let t0 = (i % p.runs) * TEXELS;
+  let run = run_of(wid, lid);
+  let r = run.x;
+  let t0 = run.y;
+  if (r >= p.height) { return; }
   let row4 = (p.base + wid.z * p.layer_step + r * p.row_stride) / 4u;
   for (var t = t0; t < min(t0 + TEXELS, p.width); t++) {
     var v = vec4<f32>(0.0);

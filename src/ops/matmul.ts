@@ -178,11 +178,10 @@ function textureOperand(
   const [rowStride, colStride] = transpose ? [1, stored1] : [stored1, 1];
   const pool = device.texturePool;
   const asStored = !transpose && rows === textureRows;
+  const layered = { step, stack: 0, maxBatches: limits.maxLayers };  // a batch to a texture layer
   if (asStored && rowLength % 64 === 0) {
     return {
-      step,
-      stack: 0,
-      maxBatches: limits.maxLayers,
+      ...layered,
       load(z0, layers, r0, size) {
         const t = pool.acquire(...size);
         device.copyToTexture(buffer, (z0 * step + r0 * rowStride) * 4, rowLength * 4, rows, t, size);
@@ -214,9 +213,7 @@ function textureOperand(
     };
   }
   return {
-    step,
-    stack: 0,
-    maxBatches: limits.maxLayers,
+    ...layered,
     load(z0, layers, r0, size) {
       const t = pool.acquire(...size);
       const [width, height] = size;
