@@ -22,7 +22,7 @@
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
   col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
-  a_pack: u32, b_pack: u32, b_shift: u32, k: u32,  // A_STACK, B_STACK only (b_pack = 1 << b_shift)
+  a_pack: u32, b_pack: u32, k: u32,  // A_STACK, B_STACK only (packs are powers of two)
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -93,6 +93,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
   for (var i = 0u; i < TM; i++) { a_at[i] = stacked(min(row0 + i, p.m - 1u), a_z, p.m, p.a_pack, A_STACK); }
   let a_l = select(a_z, 0u, A_STACK);
   let b_l = select(b_z, 0u, B_STACK);
+  let b_shift = countTrailingZeros(p.b_pack);  // a stacked B's row g is in texture row g >> b_shift
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
   var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows
@@ -115,7 +116,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         var at = vec2<u32>(0u, k);
         if (B_STACK) {
           let g = b_z * p.k + k;
-          at = vec2<u32>((g & (p.b_pack - 1u)) * p.n4, g >> p.b_shift);
+          at = vec2<u32>((g & (p.b_pack - 1u)) * p.n4, g >> b_shift);
         }
         for (var j = 0u; j < TN4; j++) {
           let v = textureLoad(B, vec2<u32>(at.x + b_col[j], at.y), b_l, 0);

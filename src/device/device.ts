@@ -36,7 +36,8 @@ interface BindingCounts {
 }
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we target
-const MAX_WORKGROUPS = 65535;
+/** The most workgroups a dispatch may have along one dimension (WebGPU's default limit). */
+export const MAX_WORKGROUPS = 65535;
 
 /**
  * The WebGPU device with everything a tensor op needs: pooled buffers, cached pipelines, and one open command encoder

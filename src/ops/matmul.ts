@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../device/device.ts';
 import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride } from '../device/tuning.ts';
-import { gridFor } from '../device/device.ts';
+import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
 import { isGradEnabled } from '../grad-mode.ts';
@@ -149,8 +149,6 @@ interface TextureOperand {
 // Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
 const PACK_TEXELS = 4;
 
-// A grid's z (one batch per step) is at most this.
-const MAX_WORKGROUPS = 65535;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
@@ -313,7 +311,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
           .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
           .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
-          .u32(A.stack).u32(B.stack).u32(Math.log2(B.stack || 1)).u32(k)
+          .u32(A.stack).u32(B.stack).u32(k)
           .done(),
         textures: [texA, texB],
         // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
