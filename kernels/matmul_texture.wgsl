@@ -3,7 +3,7 @@
 // B is [layers][K4*4 rows][N4 texels]: texel (n4, k) holds B[k, 4n4 .. 4n4+3]. With TRANS_B, B is given transposed
 // as [layers][N rows][K4 texels], texel (k4, n) holding B[4k4 .. 4k4+3, n], which is how A·Bᵀ stores it, so it needs
 // no transposing copy; the 4x4 blocks are regrouped in registers. Padding texels are zero (pack_texture.wgsl writes
-// them; a stacked B's rows past K are zeroed here), so the inner loop has no tail branches. C is [M, N] row-major
+// them; a stacked or flat B's rows past K are zeroed here), so the inner loop has no tail branches. C is [M, N] row-major
 // per batch, N <= N4*4.
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
@@ -22,7 +22,7 @@
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
   col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
-  a_pack: u32, b_pack: u32, k: u32,  // A_STACK, B_STACK only (packs are powers of two)
+  a_pack: u32, b_pack: u32, k: u32,  // A_STACK, B_STACK only (packs are powers of two); B_FLAT: b_pack is its width
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -39,6 +39,14 @@ override TRANS_B: bool = false;
 override FLAT: bool = false;
 override A_STACK: bool = false;
 override B_STACK: bool = false;
+// B_FLAT: B (read along K, N % 4 != 0) is its buffer copied in as it lies, texel t holding floats 4t .. 4t+3, b_pack
+// texels to a texture row, all batches in one layer. A row of B then starts mid-texel: at float k*N + 4*col4 of its
+// batch, which starts on a texel (the host checks K*N % 4 == 0, or one batch). The offset into the texel is
+// (k * N) % 4, which over 4 steps of k is (r * B_NMOD4) % 4 for r = k % 4: a constant once the r loop is unrolled,
+// so the shift is a register swizzle, paid for with a third texel load. Columns past N read the next row; they
+// are never stored.
+override B_FLAT: bool = false;
+override B_NMOD4: u32 = 0u;
 // TRANS_A: A is given transposed as [layers][K4*4 rows][M4 texels], texel (m4, k) holding A[4m4 .. 4m4+3, k], which
 // is how Aᵀ·B stores it (a weight gradient Xᵀ·dY); TM is then 8, two texels of rows.
 override TRANS_A: bool = false;
@@ -60,6 +68,19 @@ fn activate(v: vec4<f32>) -> vec4<f32> {
   if (ACT == 1u) { return max(v, vec4<f32>(0.0)); }
   if (ACT == 2u) { return 0.5 * v * (1.0 + erf4(v * 0.70710678118654752)); }
   return v;
+}
+
+// Texel t of a B_FLAT operand, b_pack (a power of two, 1 << shift) texels to a row.
+fn flat_texel(t: u32, shift: u32) -> vec2<u32> {
+  return vec2<u32>(t & (p.b_pack - 1u), t >> shift);
+}
+
+// Floats s .. s+7 of texels x0, x1, x2 (s < 4).
+fn shifted(x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, s: u32) -> array<vec4<f32>, 2> {
+  if (s == 1u) { return array(vec4<f32>(x0.yzw, x1.x), vec4<f32>(x1.yzw, x2.x)); }
+  if (s == 2u) { return array(vec4<f32>(x0.zw, x1.xy), vec4<f32>(x1.zw, x2.xy)); }
+  if (s == 3u) { return array(vec4<f32>(x0.w, x1.xyz), vec4<f32>(x1.w, x2.xyz)); }
+  return array(x0, x1);
 }
 
 // The first texel of an operand's row `row` in batch z: (0, row) of layer z, or in a stack of `pack` rows a texture row.
@@ -98,6 +119,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
   var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows
   for (var g = 0u; g < 2u; g++) { at_col[g] = min(row0 / 4u + g, (p.m + 3u) / 4u - 1u); }
+  let b_flat0 = b_z * p.k * p.n + col4 * 4u;  // B_FLAT: float (0, col4*4) of this batch's B
   var bt_at: array<vec2<u32>, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
   for (var c = 0u; c < 4u * TN4; c++) { bt_at[c] = stacked(min(col4 * 4u + c, p.n - 1u), b_z, p.n, p.b_pack, B_STACK); }
 
@@ -109,6 +131,18 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
       for (var c = 0u; c < 4u * TN4; c++) { t[c] = textureLoad(B, vec2<u32>(bt_at[c].x + kk, bt_at[c].y), b_l, 0); }
       for (var r = 0u; r < 4u; r++) {
         for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = vec4<f32>(t[4u * j][r], t[4u * j + 1u][r], t[4u * j + 2u][r], t[4u * j + 3u][r]); }
+      }
+    } else if (B_FLAT) {
+      for (var r = 0u; r < 4u; r++) {
+        let k = kk * 4u + r;
+        let t0 = (b_flat0 + k * p.n) >> 2u;
+        let s = (r * B_NMOD4) & 3u;
+        let x0 = textureLoad(B, flat_texel(t0, b_shift), 0, 0);
+        let x1 = textureLoad(B, flat_texel(t0 + 1u, b_shift), 0, 0);
+        var x2 = x1;
+        if (s != 0u) { x2 = textureLoad(B, flat_texel(t0 + 2u, b_shift), 0, 0); }
+        let v = shifted(x0, x1, x2, s);
+        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = select(v[j], vec4<f32>(0.0), k >= p.k); }
       }
     } else {
       for (var r = 0u; r < 4u; r++) {

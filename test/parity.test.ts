@@ -126,6 +126,10 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   // zero the rows past it, which belong to the next batch.
   [[3, 9, 13], [3, 13, 20], false, false],
   [[3, 9, 20], [3, 11, 20], false, true],
+  // B's rows of N % 4 != 0 floats go in flat (B_FLAT) when M <= 128, each row shifted into place by (k*N) % 4: N % 4
+  // = 3 and 2 here ([2,18,20]x[2,20,9] above has 1, and [16,9]x[9,11] a shared B), K = 10 with rows past K zeroed.
+  [[3, 10, 12], [3, 12, 7], false, false],
+  [[2, 7, 10], [2, 10, 6], false, false],
 ];
 for (const [sa, sb, ta, tb] of matmulShapes) {
   const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
@@ -201,6 +205,8 @@ for (const c of cases) {
 // tiny limits make these shapes take every chunked path (rows, layers, a shared broadcast B) forward and backward.
 const chunked: Case[] = [
   { name: 'matmul chunked [5,20,12]x[5,12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
+  // K*N = 99 is odd, so B's batches cannot start on a texel: it is packed, not copied in flat.
+  { name: 'matmul chunked [5,20,11]x[5,11,9]', inputs: [{ shape: [5, 20, 11] }, { shape: [5, 11, 9] }], fn: mm(), reduce: 11 },
   { name: 'matmul chunked [5,20,12]x[12,9]', inputs: [{ shape: [5, 20, 12] }, { shape: [12, 9] }], fn: mm(), reduce: 12 },
   { name: 'matmul chunked [20,12]x[5,12,9]', inputs: [{ shape: [20, 12] }, { shape: [5, 12, 9] }], fn: mm(), reduce: 12 },
   // B transposed is read as stored (TRANS_B); at N = 20 past the 16-row limit it falls back to the buffer kernel.
@@ -229,13 +235,13 @@ for (const c of chunked) {
 }
 parity('the lowered texture limits really split the work (3 layer chunks x (B pack + 2 row chunks x (A pack + matmul)) = 15 dispatches)', async () => {
   const device = wg.getDevice();
-  const [a, b] = [wg.rand([5, 20, 12], { seed: 1 }), wg.rand([5, 12, 9], { seed: 2 })];
+  const [a, b] = [wg.rand([5, 20, 11], { seed: 1 }), wg.rand([5, 11, 9], { seed: 2 })];
   wg.setMatmulVariant('texture');
   textureLimitOverride.value = { maxDim: 16, maxLayers: 2 };
   try {
     const before = device.stats.dispatches;
     const y = wg.matmul(a, b);
-    // K=12 and N=9 are not 64-aligned, so each chunk of A and B is written into its texture by a pack dispatch.
+    // K=11 and N=9 are not 4-aligned and K*N is odd, so each chunk of A and B is written into its texture by a pack.
     assert.is(device.stats.dispatches - before, 15);
     disposeAll([y]);
   } finally {
@@ -261,6 +267,25 @@ parity('rows of a multiple of 4 floats go in stacked, unpacked: Q·Kᵀ at d = 1
   } finally {
     wg.setMatmulVariant(null);
     disposeAll([q, k]);
+  }
+});
+parity('B with rows of N % 4 != 0 floats goes in flat, unpacked, up to M = 128: Q·K with K materialised is one dispatch', async () => {
+  const device = wg.getDevice();
+  const [q, kt] = [wg.rand([4, 49, 160], { seed: 1 }), wg.rand([4, 160, 49], { seed: 2 })];
+  const [x, w] = [wg.rand([129, 160], { seed: 3 }), wg.rand([160, 49], { seed: 4 })];
+  wg.setMatmulVariant('texture');
+  try {
+    let before = device.stats.dispatches;
+    const y = wg.matmul(q, kt);
+    assert.is(device.stats.dispatches - before, 1);
+    // At M = 129 the extra loads would cost more than the pack, so B is packed.
+    before = device.stats.dispatches;
+    const z = wg.matmul(x, w);
+    assert.is(device.stats.dispatches - before, 2);
+    disposeAll([y, z]);
+  } finally {
+    wg.setMatmulVariant(null);
+    disposeAll([q, kt, x, w]);
   }
 });
 parity('matmul_texture numbers its blocks flat only when a grid by position would idle 1 lane in 16 or more', () => {

@@ -144,7 +144,16 @@ interface TextureOperand {
   stack: number;
   /** Batches one texture can hold. */
   maxBatches: number;
+  /** Texels per texture row when copied in flat (matmul_texture's B_FLAT), else 0. */
+  flat: number;
 }
+
+/** Texels per texture row of a flat operand (B_FLAT): rows of 4 KiB, or the widest power of two the limit allows. */
+const flatWidth = (maxDim: number): number => Math.min(256, 2 ** Math.floor(Math.log2(maxDim)));
+// Up to this M, B_FLAT beats packing B. The pack writes K*N/4 texels a batch (about 13 ns each on llvmpipe); B_FLAT
+// loads 3 texels more per invocation and 4 steps of K, which is 3M/(8 TM) more loads per texel it saves (about
+// 2.4 ns each). Measured: [64,64,160]x[64,160,49] 7.8 against 9.6 ms, M = 128 even, M = 256 and 512 slower.
+const FLAT_MAX_M = 128;
 
 // Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
 const PACK_TEXELS = 4;
@@ -158,6 +167,8 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
  * - with `stackable` (the kernel's A_STACK / B_STACK), rows of a multiple of 4 floats are copied in as they lie too,
  *   several to a texture row so that a texture row is a multiple of 256 bytes (attention's 160-float rows go 2 to
  *   a row), all batches in one layer;
+ * - with `flatable` (B read along K, small M), rows of other lengths are copied in flat, as the buffer lies, and the
+ *   kernel shifts each row into place (B_FLAT);
  * - every other operand is written into its texture by kernels/pack_texture.wgsl in one pass. On llvmpipe that
  *   costs about as much as a third of the product at attention's shapes: texture stores are slow there.
  */
@@ -165,7 +176,7 @@ function textureOperand(
   device: GpuDevice,
   op: Operand,
   batch: Shape,
-  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number; stackable: boolean },
+  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number; stackable: boolean; flatable?: boolean },
   limits: { maxDim: number; maxLayers: number },
   temps: GPUBuffer[],
 ): TextureOperand {
@@ -176,7 +187,7 @@ function textureOperand(
   const [rowStride, colStride] = transpose ? [1, stored1] : [stored1, 1];
   const pool = device.texturePool;
   const asStored = !transpose && rows === textureRows;
-  const layered = { step, stack: 0, maxBatches: limits.maxLayers };  // a batch to a texture layer
+  const layered = { step, stack: 0, flat: 0, maxBatches: limits.maxLayers };  // a batch to a texture layer
   if (asStored && rowLength % 64 === 0) {
     return {
       ...layered,
@@ -194,6 +205,7 @@ function textureOperand(
     return {
       step,
       stack,
+      flat: 0,
       maxBatches: Math.min(MAX_WORKGROUPS, Math.max(1, Math.floor((limits.maxDim * stack) / rows))),
       load(z0, layers) {
         const total = (step === 0 ? 1 : layers) * rows;
@@ -206,6 +218,31 @@ function textureOperand(
         // The last texture row holds the rows left over; the texels after them are never read.
         const left = total - full * stack;
         if (left > 0) device.copyToTexture(buffer, offset + full * pitch, pitch, 1, t, [left * texels, 1, 1], [0, full, 0]);
+        return t;
+      },
+    };
+  }
+  // B read along K with N % 4 != 0, when the pack would cost more than the kernel's extra loads (`flatable`): copied
+  // in as it lies, the kernel shifting each row into place (B_FLAT). Every batch's matrix must start on a texel,
+  // and the whole last texel must lie in the buffer.
+  const matrix = rows * rowLength;
+  const width = flatWidth(limits.maxDim);
+  const aligned = step === 0 ? Math.ceil(matrix / 4) * 16 <= buffer.size : step % 4 === 0;
+  if (layout.flatable && !transpose && aligned && matrix + 8 <= width * limits.maxDim * 4) {
+    return {
+      step,
+      stack: 0,
+      flat: width,
+      maxBatches: Math.min(MAX_WORKGROUPS, Math.floor((width * limits.maxDim * 4 - 8) / matrix)),
+      load(z0, layers) {
+        const texels = Math.ceil(((step === 0 ? 1 : layers) * matrix) / 4);
+        // Two texels past the end are read, for columns past N only; the texture has room for them.
+        const t = pool.acquire(width, Math.ceil((texels + 2) / width), 1);
+        const full = Math.floor(texels / width);
+        const offset = z0 * step * 4;
+        if (full > 0) device.copyToTexture(buffer, offset, width * 16, full, t, [width, full, 1]);
+        const left = texels - full * width;
+        if (left > 0) device.copyToTexture(buffer, offset + full * width * 16, width * 16, 1, t, [left, 1, 1], [0, full, 0]);
         return t;
       },
     };
@@ -279,7 +316,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
     : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m, stackable: true };
   const bLayout = transB
     ? { transpose: false, rows: n, rowLength: k, textureRows: n, stackable: true }
-    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: true };
+    : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: true, flatable: m <= FLAT_MAX_M };
   const A = textureOperand(device, a, batch, aLayout, { maxDim, maxLayers }, temps);
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
@@ -287,7 +324,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
   const constants = {
     HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB,
-    A_STACK: A.stack > 0, B_STACK: B.stack > 0,
+    A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4,
   };
   // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
   const rowChunk = transA ? m : maxDim;
@@ -311,7 +348,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
           .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
           .u32(m * n).u32(z0 * m * n + r0 * n)
           .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
-          .u32(A.stack).u32(B.stack).u32(k)
+          .u32(A.stack).u32(B.flat || B.stack).u32(k)
           .done(),
         textures: [texA, texB],
         // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
