@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { gridFor } from '../device/device.ts';
+import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { numel, type Shape } from '../shape.ts';
 import type { CpuArray } from '../tensor.ts';
@@ -33,11 +33,20 @@ export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: numb
   return out;
 }
 
+// Lanes per workgroup of copy_rows.wgsl: one 256-bit SIMD group on llvmpipe (the split-heads transpose, rows of 40
+// vec4 words, took 3.7-4.6 ms at 8 lanes, 5.0 at 4, 5.1 at 40 and 8.0 at 16), a warp's worth elsewhere. A row
+// must give every lane work, and at most 64 words each, else the flat walk below spreads it wider.
+const rowLanes = (device: GpuDevice): number => (device.report.software ? 8 : 64);
+const ROW_WORDS_PER_LANE = 64;
+
 // Inner elements (or vec4 words) per invocation: the split-heads transpose [32,49,8,160] took 19, 11.5, 8.0 and
 // 6.5 ms at 1, 2, 4 and 8 vec4 words on llvmpipe; 16 and more were slower again.
 const COPY_ELEMS = 8;
 
-/** Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape` (kernels/copy_strided.wgsl). */
+/**
+ * Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape`: by kernels/copy_rows.wgsl when the
+ * outer dimensions fit the grid, else by kernels/copy_strided.wgsl.
+ */
 export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape: Shape, from: Walk, to: Walk): void {
   if (numel(shape) === 0) return;
   const w = simplifyWalks(shape, from, to);
@@ -54,6 +63,24 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
     [srcOffset, dstOffset] = [srcOffset / 4, dstOffset / 4];
     w.src = w.src.map((x) => x / 4);
     w.dst = w.dst.map((x) => x / 4);
+  }
+  const lanes = rowLanes(device);
+  if (w.shape.length <= 3 && w.shape.every((d) => d <= MAX_WORKGROUPS) && inner >= lanes && inner <= lanes * ROW_WORDS_PER_LANE) {
+    // The grid's x, y, z walk the outer dimensions, innermost first.
+    const [grid, srcStrides, dstStrides] = [w.shape, w.src, w.dst].map((v) => [...v].reverse());
+    device.dispatch({
+      kernel: 'copy_rows',
+      entryPoint: vec4 ? 'main_vec4' : 'main',
+      constants: { WG: lanes },
+      uniforms: new Uniforms()
+        .u32(srcOffset).u32(dstOffset).u32(inner).u32(srcInner).u32(dstInner)
+        .vec8([...padTo3(srcStrides), 0, ...padTo3(dstStrides)])
+        .done(),
+      read: [src],
+      write: [dst],
+      workgroups: [grid[0] ?? 1, grid[1] ?? 1, grid[2] ?? 1],
+    });
+    return;
   }
   const groups = Math.ceil(inner / COPY_ELEMS);
   const n = numel(w.shape) * groups;
@@ -81,6 +108,8 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
     workgroups: grid,
   });
 }
+
+const padTo3 = (v: number[]): number[] => [v[0] ?? 0, v[1] ?? 0, v[2] ?? 0];
 
 /** The CPU reference of gpuCopy. */
 export function cpuCopy(src: CpuArray, dst: CpuArray, shape: Shape, from: Walk, to: Walk): void {
