@@ -1,4 +1,5 @@
-// npm run bench [-- --quick] [--filter REGEX] [--no-peers | --peers webgpu,wasm,ort] [--json out.json] [--markdown docs/bench.md]
+// npm run bench [-- --quick] [--filter REGEX] [--no-peers | --peers webgpu,wasm,ort] [--interleave] [--json out.json]
+//   [--markdown docs/bench.md]
 // Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm backends) and ONNX Runtime's CPU MatMul, all on
 // this machine's adapter in one run. Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
@@ -21,6 +22,7 @@ const unknownPeer = peerList.find((p) => !PEERS.includes(p));
 if (unknownPeer) throw new Error(`bench: unknown peer '${unknownPeer}'; --peers takes a comma-separated list of ${PEERS.join(', ')}.`);
 const filter = option('--filter') ? new RegExp(option('--filter')!) : null;
 const runs = quick ? 1 : 5;
+const interleave = flag('--interleave');
 
 // The probe runs before the device opens: on an H100 over Vulkan, with the probe between opening the device and the
 // first case, the kernels then ran 4-5x slower (2048^3: 3.8 against 0.7 ms).
@@ -35,6 +37,8 @@ const header = [
   `adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`,
   `node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
 ];
+header.push(`timing order: ${interleave ? 'interleaved, every library on a case before the next case' : "in blocks, each library's cases before the next library's"}`);
+console.log(header[header.length - 1]);
 if (probe) {
   header.push(`machine state: a busy loop took ${probe.oneMs} ms on one thread and ${probe.twoMs} ms on each of two (${probe.cores} cores' worth)`);
   console.log(header[header.length - 1]);
@@ -65,11 +69,15 @@ const ratio = (w: Timing, p: Timing | null | undefined) => (p ? `${(p.median / w
 const line = (row: Row) =>
   `${row.name.padEnd(30)} ${row.shape.padEnd(26)} ${fmt(row.wgrad).padStart(8)} ms (${span(row.wgrad)}) ${row.rate.padStart(18)}`;
 
-// Each library times all its cases before the next one starts, wgrad first, so that one library's threads and device
-// state cannot slow another's cases. (On the H100, wgrad's 1568x1280x1280 matmul ran 1.30 ms after the peers' 2048^3
-// cases against 0.27 ms alone; that run also lacked the busy warm-up, so the clock state may explain it.)
+// By default each library times all its cases before the next one starts, wgrad first, so that one library's
+// threads and device state cannot slow another's cases. (On the H100, wgrad's 1568x1280x1280 matmul ran 1.30 ms
+// after the peers' 2048^3 cases against 0.27 ms alone; that run also lacked the busy warm-up, so the clock state may
+// explain it.) With --interleave every library times a case before the next case starts, so a ratio compares
+// timings taken seconds apart, not minutes: on a shared machine whose speed drifts, that is the fairer ratio.
 const selected = cases(quick).filter((c) => !filter || filter.test(c.name));
-for (const c of selected) {
+const tfBackends = tf ? ['webgpu', 'wasm'].filter((b) => peerList.includes(b)) : [];
+
+async function timeWgrad(c: Case): Promise<void> {
   const w = c.wgrad();
   const t = await time(async (reps) => {
     for (let i = 0; i < reps; i++) wg.tidy(() => void w.run());
@@ -80,41 +88,54 @@ for (const c of selected) {
   rows.push({ name: c.name, shape: c.shape, wgrad: t, rate, peers: {} });
   console.log(line(rows[rows.length - 1]));
 }
-wg.emptyCache();
 
-if (tf) {
-  for (const backend of ['webgpu', 'wasm'].filter((b) => peerList.includes(b))) {
-    console.log(`timing tfjs-${backend}...`);
+async function timeTf(c: Case, row: Row, backend: string): Promise<void> {
+  if (!tf || !c.tf || (c.tfOnly && !c.tfOnly.includes(backend))) return;
+  if (tf.getBackend() !== backend) {
     await tf.setBackend(backend);
     await tf.ready();
-    for (const [i, c] of selected.entries()) {
-      if (!c.tf || (c.tfOnly && !c.tfOnly.includes(backend))) continue;
-      const t = c.tf(tf);
-      const free = (out: ReturnType<typeof t.run>) => {
-        for (const o of Array.isArray(out) ? out : [out]) o.dispose();
-      };
-      rows[i].peers[backend] = await time(async (reps) => {
-        let out = t.run();
-        for (let r = 1; r < reps; r++) {
-          free(out);
-          out = t.run();
-        }
-        await tfSync(tf, out);
-        free(out);
-      });
-      t.dispose();
+  }
+  const t = c.tf(tf);
+  const free = (out: ReturnType<typeof t.run>) => {
+    for (const o of Array.isArray(out) ? out : [out]) o.dispose();
+  };
+  row.peers[backend] = await time(async (reps) => {
+    let out = t.run();
+    for (let r = 1; r < reps; r++) {
+      free(out);
+      out = t.run();
     }
-  }
+    await tfSync(tf, out);
+    free(out);
+  });
+  t.dispose();
 }
-if (peerList.includes('ort')) {
-  console.log('timing ONNX Runtime...');
-  for (const [i, c] of selected.entries()) {
-    if (!c.ort) continue;
-    const ort = await ortMatmul(...c.ort);
-    rows[i].peers.ort = await time(async (reps) => {
-      for (let r = 0; r < reps; r++) await ort();
-    });
+
+async function timeOrt(c: Case, row: Row): Promise<void> {
+  if (!peerList.includes('ort') || !c.ort) return;
+  const ort = await ortMatmul(...c.ort);
+  row.peers.ort = await time(async (reps) => {
+    for (let r = 0; r < reps; r++) await ort();
+  });
+}
+
+if (interleave) {
+  for (const c of selected) {
+    await timeWgrad(c);
+    wg.emptyCache();
+    const row = rows[rows.length - 1];
+    for (const backend of tfBackends) await timeTf(c, row, backend);
+    await timeOrt(c, row);
   }
+} else {
+  for (const c of selected) await timeWgrad(c);
+  wg.emptyCache();
+  for (const backend of tfBackends) {
+    console.log(`timing tfjs-${backend}...`);
+    for (const [i, c] of selected.entries()) await timeTf(c, rows[i], backend);
+  }
+  if (peerList.includes('ort')) console.log('timing ONNX Runtime...');
+  for (const [i, c] of selected.entries()) await timeOrt(c, rows[i]);
 }
 if (peerList.length > 0) {
   const cell = (row: Row, peer: string) => `${fmt(row.peers[peer]).padStart(8)} ${ratio(row.wgrad, row.peers[peer]).padStart(6)}`;
@@ -134,4 +155,4 @@ if (markdown) {
   writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
 }
 const json = option('--json');
-if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpus()[0]?.model, runs, rows }, null, 1));
+if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpus()[0]?.model, runs, order: interleave ? 'interleaved' : 'blocks', rows }, null, 1));

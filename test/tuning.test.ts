@@ -72,4 +72,16 @@ tuning('npm run bench -- --quick runs every case with the peers and writes JSON 
   assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.ort), 'ONNX Runtime ran');
 });
 
+tuning('npm run bench -- --interleave times every library on a case before the next case', () => {
+  const out = `${dir}/bench-interleaved.json`;
+  const args = ['--import', 'tsx', 'bench/run.ts', '--quick', '--interleave', '--filter', '^(softmax|transpose)', '--json', out];
+  const text = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  assert.match(text, /timing order: interleaved/);
+  // No block headers: the peers ran case by case.
+  assert.not.match(text, /timing tfjs-webgpu\.\.\./);
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(result.rows.map((r: { name: string }) => r.name), ['softmax (last axis)', 'transpose (split heads)']);
+  for (const row of result.rows) assert.ok(row.peers.webgpu && row.peers.wasm, `${row.name}: both tfjs backends ran`);
+});
+
 tuning.run();
