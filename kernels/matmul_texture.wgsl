@@ -114,7 +114,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
   for (var i = 0u; i < TM; i++) { a_at[i] = stacked(min(row0 + i, p.m - 1u), a_z, p.m, p.a_pack, A_STACK); }
   let a_l = select(a_z, 0u, A_STACK);
   let b_l = select(b_z, 0u, B_STACK);
-  let b_shift = countTrailingZeros(p.b_pack);  // a stacked B's row g is in texture row g >> b_shift
+  let b_shift = countTrailingZeros(p.b_pack);  // a stacked B's row g (a flat B's texel g) is in texture row g >> b_shift
   var b_col: array<u32, TN4>;
   for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
   var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows

@@ -127,7 +127,8 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   [[3, 9, 13], [3, 13, 20], false, false],
   [[3, 9, 20], [3, 11, 20], false, true],
   // B's rows of N % 4 != 0 floats go in flat (B_FLAT) when M <= 128, each row shifted into place by (k*N) % 4: N % 4
-  // = 3 and 2 here ([2,18,20]x[2,20,9] above has 1, and [16,9]x[9,11] a shared B), K = 10 with rows past K zeroed.
+  // = 3 and 2 here ([2,18,20]x[2,20,9] above has 1, and [16,9]x[9,11] a shared B), K = 10 with a K tail (the test
+  // below checks that the rows past K are zeroed, which finite inputs cannot show).
   [[3, 10, 12], [3, 12, 7], false, false],
   [[2, 7, 10], [2, 10, 6], false, false],
 ];
@@ -293,6 +294,27 @@ parity('B with rows of N % 4 != 0 floats goes in flat, unpacked, up to M = 128: 
   } finally {
     wg.setMatmulVariant(null);
     disposeAll([q, kt, x, w]);
+  }
+});
+parity('a stacked or flat B reads its rows past K from the next batch and zeroes them: NaN there stays out of batch 0', async () => {
+  // A's padding past K is zero, so finite rows past K would vanish in the product anyway; NaN (0 * NaN = NaN) shows
+  // whether the kernel zeroes them. Batch 1's first rows are the rows past K of batch 0.
+  wg.setMatmulVariant('texture');
+  try {
+    // [2,7,10]x[2,10,6] is flat (K*N = 60, M = 7); [2,9,13]x[2,13,20] is stacked (rows of 20 floats).
+    for (const [m, k, n] of [[7, 10, 6], [9, 13, 20]]) {
+      const a = wg.rand([2, m, k], { seed: 1 });
+      const bData = Float32Array.from(await wg.rand([2, k, n], { seed: 2 }).data());
+      bData.fill(NaN, k * n, k * n + 3 * n);
+      const b = wg.tensor(bData, [2, k, n]);
+      const y = await wg.matmul(a, b).data();
+      const a0 = wg.tensor((await a.data()).slice(0, m * k), [m, k], { backend: 'cpu' });
+      const ref = await wg.matmul(a0, wg.tensor(bData.slice(0, k * n), [k, n], { backend: 'cpu' })).data();
+      assertClose(y.slice(0, m * n), ref, { rtol: 1e-4, atol: 1e-5 * Math.sqrt(k) }, `[2,${m},${k}]x[2,${k},${n}] batch 0`);
+      disposeAll([a, b]);
+    }
+  } finally {
+    wg.setMatmulVariant(null);
   }
 });
 parity('matmul_texture numbers its blocks flat only when a grid by position would idle 1 lane in 16 or more', () => {

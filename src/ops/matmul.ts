@@ -161,6 +161,19 @@ const PACK_TEXELS = 4;
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /**
+ * Copies `count` runs of `runTexels` texels, lying end to end in `buffer` from `offset`, into texture `t`, `perRow`
+ * runs to a texture row: full rows in one copy, then the runs left over at the start of the last row (the texels
+ * after them are never read).
+ */
+function copyRuns(device: GpuDevice, buffer: GPUBuffer, offset: number, count: number, runTexels: number, perRow: number, t: GPUTexture): void {
+  const pitch = perRow * runTexels * 16;
+  const full = Math.floor(count / perRow);
+  if (full > 0) device.copyToTexture(buffer, offset, pitch, full, t, [perRow * runTexels, full, 1]);
+  const left = count - full * perRow;
+  if (left > 0) device.copyToTexture(buffer, offset + full * pitch, pitch, 1, t, [left * runTexels, 1, 1], [0, full, 0]);
+}
+
+/**
  * An operand as texture rows: `rows` logical rows of `rowLength` floats (the stored matrix transposed when
  * `transpose`), zero-padded to the texture's size. copyBufferToTexture wants rows 256 bytes apart, so:
  * - rows of a multiple of 64 floats, read as stored, are copied in as they lie, a batch to a layer;
@@ -176,7 +189,7 @@ function textureOperand(
   device: GpuDevice,
   op: Operand,
   batch: Shape,
-  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number; stackable: boolean; flatable?: boolean },
+  layout: { transpose: boolean; rows: number; rowLength: number; textureRows: number; stackable: boolean; flatable: boolean },
   limits: { maxDim: number; maxLayers: number },
   temps: GPUBuffer[],
 ): TextureOperand {
@@ -209,15 +222,8 @@ function textureOperand(
       maxBatches: Math.min(MAX_WORKGROUPS, Math.max(1, Math.floor((limits.maxDim * stack) / rows))),
       load(z0, layers) {
         const total = (step === 0 ? 1 : layers) * rows;
-        const full = Math.floor(total / stack);
-        const size: [number, number, number] = [stack * texels, Math.ceil(total / stack), 1];
-        const t = pool.acquire(...size);
-        const offset = z0 * step * 4;
-        const pitch = stack * rowLength * 4;
-        if (full > 0) device.copyToTexture(buffer, offset, pitch, full, t, [size[0], full, 1]);
-        // The last texture row holds the rows left over; the texels after them are never read.
-        const left = total - full * stack;
-        if (left > 0) device.copyToTexture(buffer, offset + full * pitch, pitch, 1, t, [left * texels, 1, 1], [0, full, 0]);
+        const t = pool.acquire(stack * texels, Math.ceil(total / stack), 1);
+        copyRuns(device, buffer, z0 * step * 4, total, texels, stack, t);
         return t;
       },
     };
@@ -235,14 +241,10 @@ function textureOperand(
       flat: width,
       maxBatches: Math.min(MAX_WORKGROUPS, Math.floor((width * limits.maxDim * 4 - 8) / matrix)),
       load(z0, layers) {
-        const texels = Math.ceil(((step === 0 ? 1 : layers) * matrix) / 4);
+        const total = Math.ceil(((step === 0 ? 1 : layers) * matrix) / 4);
         // Two texels past the end are read, for columns past N only; the texture has room for them.
-        const t = pool.acquire(width, Math.ceil((texels + 2) / width), 1);
-        const full = Math.floor(texels / width);
-        const offset = z0 * step * 4;
-        if (full > 0) device.copyToTexture(buffer, offset, width * 16, full, t, [width, full, 1]);
-        const left = texels - full * width;
-        if (left > 0) device.copyToTexture(buffer, offset + full * width * 16, width * 16, 1, t, [left, 1, 1], [0, full, 0]);
+        const t = pool.acquire(width, Math.ceil((total + 2) / width), 1);
+        copyRuns(device, buffer, z0 * step * 4, total, 1, width, t);
         return t;
       },
     };
@@ -312,10 +314,10 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   // Stored rows: A as [M, K] (or [K, M] with TRANS_A), B as [K, N] (or [N, K] with TRANS_B). K is padded to K4*4
   // wherever it counts rows, so the kernel's 4-row steps over K read zeros past the end.
   const aLayout = transA
-    ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4, stackable: false }
-    : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m, stackable: true };
+    ? { transpose: false, rows: k, rowLength: m, textureRows: k4 * 4, stackable: false, flatable: false }
+    : { transpose: attrs.transA, rows: m, rowLength: k, textureRows: m, stackable: true, flatable: false };
   const bLayout = transB
-    ? { transpose: false, rows: n, rowLength: k, textureRows: n, stackable: true }
+    ? { transpose: false, rows: n, rowLength: k, textureRows: n, stackable: true, flatable: false }
     : { transpose: false, rows: k, rowLength: n, textureRows: k4 * 4, stackable: true, flatable: m <= FLAT_MAX_M };
   const A = textureOperand(device, a, batch, aLayout, { maxDim, maxLayers }, temps);
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
