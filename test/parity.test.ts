@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
 import type { Tensor } from '../src/index.ts';
-import { textureLimitOverride } from '../src/device/tuning.ts';
+import { copyLanesOverride, textureLimitOverride } from '../src/device/tuning.ts';
 import { blockGrid } from '../src/ops/matmul.ts';
 import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.ts';
 
@@ -155,6 +155,9 @@ cases.push({ name: 'split heads [2,49,8,160] (rows, vec4)', inputs: [{ shape: [2
 cases.push({ name: 'transpose [3,20,12] (rows, strided inner)', inputs: [{ shape: [3, 20, 12] }], fn: (x) => wg.transpose(x) });
 cases.push({ name: 'permute [2,3,2,3,9] (4 outer dimensions)', inputs: [{ shape: [2, 3, 2, 3, 9] }], fn: (x) => wg.permute(x, [3, 2, 1, 0, 4]) });
 cases.push({ name: 'slice [3,1100] (a long row)', inputs: [{ shape: [3, 1100] }], fn: (x) => wg.slice(x, [0, 50], [3, 1050]) });
+// Rows of 64 vec4 words and of 70 strided words: wide enough for the 64 lanes that GPUs run copy_rows.wgsl with.
+cases.push({ name: 'split heads [2,5,3,256] (wide rows, vec4)', inputs: [{ shape: [2, 5, 768] }], fn: (x) => wg.transpose(wg.reshape(x, [2, 5, 3, 256]), 1, 2) });
+cases.push({ name: 'transpose [3,70,12] (wide rows, strided inner)', inputs: [{ shape: [3, 70, 12] }], fn: (x) => wg.transpose(x) });
 cases.push({ name: 'slice', inputs: [{ shape: [7, 33] }], fn: (x) => wg.slice(x, [2, 5], [3, -1]) });
 cases.push({ name: 'concat axis 1', inputs: [{ shape: [3, 2] }, { shape: [3, 5] }, { shape: [3, 1] }], fn: (a, b, c) => wg.concat([a, b, c], 1) });
 cases.push({ name: 'expand', inputs: [{ shape: [3, 1] }], fn: (x) => wg.expand(x, [2, 3, 4]) });
@@ -208,6 +211,47 @@ for (const c of cases) {
     parity(c.name, runCase(c, null));
   }
 }
+
+// copy_rows.wgsl runs 8 lanes a row on software adapters and 64 elsewhere, and the lane count decides which rows
+// it takes (at least a word a lane, at most 64); both counts run here, whatever this adapter is.
+const copyCases = cases.filter((c) => /^(split heads|transpose|permute|reshape|slice|concat|expand)/.test(c.name));
+for (const lanes of [8, 64]) {
+  for (const c of copyCases) {
+    parity(`${c.name} (copy_rows at ${lanes} lanes)`, async () => {
+      copyLanesOverride.value = lanes;
+      try {
+        await runCase(c, null)();
+      } finally {
+        copyLanesOverride.value = null;
+      }
+    });
+  }
+}
+parity('the lane count sends rows of 40 vec4 words to copy_rows at 8 lanes, and rows of 250 words at 64', async () => {
+  const device = wg.getDevice();
+  const kernels: string[] = [];
+  const dispatch = device.dispatch;
+  device.dispatch = (d) => {
+    kernels.push(d.kernel);
+    dispatch.call(device, d);
+  };
+  const x = wg.rand([2, 49, 8, 160], { seed: 1 });
+  const w = wg.rand([3, 1100], { seed: 2 });
+  const run = (lanes: number): string[] => {
+    copyLanesOverride.value = lanes;
+    kernels.length = 0;
+    disposeAll([wg.permute(x, [0, 2, 1, 3]), wg.slice(w, [0, 50], [3, 1050])]);
+    return [...kernels];
+  };
+  try {
+    assert.equal(run(8), ['copy_rows', 'copy_strided']);
+    assert.equal(run(64), ['copy_strided', 'copy_rows']);
+  } finally {
+    copyLanesOverride.value = null;
+    device.dispatch = dispatch;
+    disposeAll([x, w]);
+  }
+});
 
 // The texture variant splits batches past maxTextureArrayLayers and rows past maxTextureDimension2D into chunks;
 // tiny limits make these shapes take every chunked path (rows, layers, a shared broadcast B) forward and backward.

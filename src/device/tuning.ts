@@ -66,6 +66,13 @@ const tuned = new Map<string, MatmulVariant>();
 
 export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
 
+/** Lanes per workgroup of copy_rows.wgsl; tests set it to run the other adapters' choice here. */
+export const copyLanesOverride: { value: number | null } = { value: null };
+
+// One 256-bit SIMD group on llvmpipe (the split-heads transpose, rows of 40 vec4 words, took 3.7-4.6 ms at 8 lanes,
+// 5.0 at 4, 5.1 at 40 and 8.0 at 16), a warp's worth elsewhere.
+export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride.value ?? (report.software ? 8 : 64);
+
 /** The identity tuning results are cached under: the adapter as Dawn describes it, and the wgrad version. */
 export function adapterKey(report: AdapterReport, version: string): string {
   // The variant list is part of the key: a release that adds a variant re-tunes even at the same version number.

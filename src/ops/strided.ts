@@ -1,5 +1,6 @@
 import type { GpuDevice } from '../device/device.ts';
 import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
+import { copyRowLanes } from '../device/tuning.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { numel, type Shape } from '../shape.ts';
 import type { CpuArray } from '../tensor.ts';
@@ -33,10 +34,8 @@ export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: numb
   return out;
 }
 
-// Lanes per workgroup of copy_rows.wgsl: one 256-bit SIMD group on llvmpipe (the split-heads transpose, rows of 40
-// vec4 words, took 3.7-4.6 ms at 8 lanes, 5.0 at 4, 5.1 at 40 and 8.0 at 16), a warp's worth elsewhere. A row
-// must give every lane work, and at most 64 words each, else the flat walk below spreads it wider.
-const rowLanes = (device: GpuDevice): number => (device.report.software ? 8 : 64);
+// A row of copy_rows.wgsl must give each of its lanes (copyRowLanes) work, and at most 64 words each, else the flat
+// walk below spreads it wider.
 const ROW_WORDS_PER_LANE = 64;
 
 // Inner elements (or vec4 words) per invocation: the split-heads transpose [32,49,8,160] took 19, 11.5, 8.0 and
@@ -64,7 +63,7 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
     w.src = w.src.map((x) => x / 4);
     w.dst = w.dst.map((x) => x / 4);
   }
-  const lanes = rowLanes(device);
+  const lanes = copyRowLanes(device.report);
   if (w.shape.length <= 3 && w.shape.every((d) => d <= MAX_WORKGROUPS) && inner >= lanes && inner <= lanes * ROW_WORDS_PER_LANE) {
     // The grid's x, y, z walk the outer dimensions, innermost first.
     const [grid, srcStrides, dstStrides] = [w.shape, w.src, w.dst].map((v) => [...v].reverse());
