@@ -64,7 +64,9 @@ const rows: Row[] = [];
 const digits = (ms: number) => ms.toFixed(ms < 1 ? 3 : ms < 10 ? 2 : 1);
 const fmt = (t: Timing | null | undefined) => (t ? digits(t.median) : '-');
 const span = (t: Timing) => `${digits(t.min)}-${digits(t.max)}${t.reps > 1 ? `, x${t.reps}` : ''}`;
-const ratio = (w: Timing, p: Timing | null | undefined) => (p ? `${(p.median / w.median).toFixed(1)}x` : '-');
+// Three significant digits, so that a ratio just under a target (9.96) does not print as the target (10.0).
+const ratioText = (r: number): string => (r >= 100 ? r.toFixed(0) : r.toPrecision(3));
+const ratio = (w: Timing, p: Timing | null | undefined) => (p ? `${ratioText(p.median / w.median)}x` : '-');
 
 const line = (row: Row) =>
   `${row.name.padEnd(30)} ${row.shape.padEnd(26)} ${fmt(row.wgrad).padStart(8)} ms (${span(row.wgrad)}) ${row.rate.padStart(18)}`;
@@ -138,7 +140,7 @@ if (interleave) {
   for (const [i, c] of selected.entries()) await timeOrt(c, rows[i]);
 }
 if (peerList.length > 0) {
-  const cell = (row: Row, peer: string) => `${fmt(row.peers[peer]).padStart(8)} ${ratio(row.wgrad, row.peers[peer]).padStart(6)}`;
+  const cell = (row: Row, peer: string) => `${fmt(row.peers[peer]).padStart(8)} ${ratio(row.wgrad, row.peers[peer]).padStart(7)}`;
   for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}`);
 }
 console.log('Ratios are wgrad\'s speed over the peer\'s (peer ms / wgrad ms): above 1x wgrad is faster.');
