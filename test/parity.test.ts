@@ -227,7 +227,7 @@ for (const lanes of [8, 64]) {
     });
   }
 }
-parity('the lane count sends rows of 40 vec4 words to copy_rows at 8 lanes, and rows of 250 words at 64', async () => {
+parity('the lane count sends rows of 40 vec4 words to copy_rows at 8 lanes, and rows of 1,000 words at 64', async () => {
   const device = wg.getDevice();
   const kernels: string[] = [];
   const dispatch = device.dispatch;
