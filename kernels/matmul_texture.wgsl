@@ -16,8 +16,8 @@
 // small matrices leave no lanes idle: attention's 49x49 scores on an 8x8 grid of 7x8 blocks idled 15 lanes in 64.
 // A_STACK and B_STACK read an operand whose rows were copied in as stored, with no packing: the rows of all its
 // batches lie a_pack (b_pack) to a texture row in one layer, so a texture row is a multiple of 256 bytes, as
-// copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * row texels, g / pack). B's rows
-// run along K unless TRANS_B, so there rows past K (K % 4 != 0) would read the next batch, and are zeroed.
+// copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * row texels, g / pack) (stack_at).
+// B's rows run along K unless TRANS_B, so there rows past K (K % 4 != 0) would read the next batch, and are zeroed.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
@@ -83,11 +83,16 @@ fn shifted(x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, s: u32) -> array<vec4<f3
   return array(x0, x1);
 }
 
-// The first texel of an operand's row `row` in batch z: (0, row) of layer z, or in a stack of `pack` rows a texture row.
+// The first texel of row `row` of batch z in a stack: rows of `texels` texels, `pack` (1 << shift) to a texture row.
+fn stack_at(row: u32, z: u32, rows: u32, pack: u32, shift: u32, texels: u32) -> vec2<u32> {
+  let g = z * rows + row;
+  return vec2<u32>((g & (pack - 1u)) * texels, g >> shift);
+}
+
+// The first texel of an operand's row `row` (of K4 texels) in batch z: (0, row) of layer z, or its place in a stack.
 fn stacked(row: u32, z: u32, rows: u32, pack: u32, stack: bool) -> vec2<u32> {
   if (!stack) { return vec2<u32>(0u, row); }
-  let g = z * rows + row;
-  return vec2<u32>((g % pack) * p.k4, g / pack);
+  return stack_at(row, z, rows, pack, countTrailingZeros(pack), p.k4);
 }
 
 @compute @workgroup_size(WG_X, WG_Y, 1)
@@ -148,10 +153,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>,
       for (var r = 0u; r < 4u; r++) {
         let k = kk * 4u + r;
         var at = vec2<u32>(0u, k);
-        if (B_STACK) {
-          let g = b_z * p.k + k;
-          at = vec2<u32>((g & (p.b_pack - 1u)) * p.n4, g >> b_shift);
-        }
+        if (B_STACK) { at = stack_at(k, b_z, p.k, p.b_pack, b_shift, p.n4); }
         for (var j = 0u; j < TN4; j++) {
           let v = textureLoad(B, vec2<u32>(at.x + b_col[j], at.y), b_l, 0);
           b[r * TN4 + j] = select(v, vec4<f32>(0.0), B_STACK && k >= p.k);

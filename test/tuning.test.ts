@@ -79,6 +79,9 @@ tuning('npm run bench -- --interleave times every library on a case before the n
   assert.match(text, /timing order: interleaved/);
   // No block headers: the peers ran case by case.
   assert.not.match(text, /timing tfjs-webgpu\.\.\./);
+  // Ratios carry three significant digits, so one just under a target (9.96) does not print as the target (10.0).
+  assert.match(text, /tfjs-webgpu +[\d.]+ +(\d\.\d\d|\d\d\.\d|\d{3,})x/);
+  assert.not.match(text, /\s\d\.\dx/);
   const result = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(result.rows.map((r: { name: string }) => r.name), ['softmax (last axis)', 'transpose (split heads)']);
   for (const row of result.rows) assert.ok(row.peers.webgpu && row.peers.wasm, `${row.name}: both tfjs backends ran`);

@@ -155,6 +155,9 @@ const flatWidth = (maxDim: number): number => Math.min(256, 2 ** Math.floor(Math
 // 2.4 ns each). Measured: [64,64,160]x[64,160,49] 7.8 against 9.6 ms, M = 128 even, M = 256 and 512 slower.
 const FLAT_MAX_M = 128;
 
+// Column texels per invocation in matmul_texture.wgsl (its TN4).
+const TEXTURE_COL_TEXELS = 2;
+
 // Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
 const PACK_TEXELS = 4;
 
@@ -340,7 +343,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
       const aLayers = A.step === 0 ? 1 : zc;
       const aSize: [number, number, number] = transA ? [m4, k4 * 4, aLayers] : [k4, mc, aLayers];
       const texA = A.load(A.step === 0 ? 0 : z0, aLayers, r0, aSize);
-      const blocks: [number, number, number] = [Math.ceil(n4 / 2), Math.ceil(mc / tm), zc];
+      const blocks: [number, number, number] = [Math.ceil(n4 / TEXTURE_COL_TEXELS), Math.ceil(mc / tm), zc];
       const grid = blockGrid(blocks, wgX, wgY);
       device.dispatch({
         kernel: 'matmul_texture',
