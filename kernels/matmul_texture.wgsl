@@ -8,10 +8,14 @@
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
 // Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
 // buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.
-// Work per invocation: a TMx8 block of C in TM*2 vec4 accumulators. TM is 8, or less when it divides M with less
-// waste (attention's M = 49 runs 7 rows per invocation, none wasted, where 8 would compute 56). Measured at 1024^3
-// on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores), with 8x1 workgroups: 8x8 19-21 GFLOP/s; 4x8 15, 16x4 14,
-// 4x16 11.6, 8x16 6.6, 16x16 7.3 (larger tiles spill); workgroups of 4 or 16 lost 35-45%.
+// Work per invocation: RG x CJ sub-blocks (each 1 or 2) of TM rows by 8 columns, TM at most 8: a 16x16 block of C
+// at most. Each texel load costs llvmpipe about four times the math it feeds (a sampler call that gathers lane by
+// lane: 79% of perf's samples at 8x8), so a larger block, which loads fewer texels per product, runs faster: at
+// 1024^3 on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores), 8x8 150 ms, 16x8 125, 8x16 123, 16x16 98 (one process).
+// The sub-blocks are why it can be that large: one loop over a 16-row block was left rolled by the compiler, which
+// then indexed the accumulators a lane at a time (16x8 as one loop: 256-570 ms). Each sub-block's loops are those of
+// the 8x8 block, which unroll. The host (textureTile) sizes the block to the shape: attention's M = 49 runs 2 x 7
+// rows (56, where 2 x 8 would compute 64). Earlier measurements, with 8x1 workgroups: workgroups of 4 or 16 lost 35-45%.
 // FLAT numbers the invocations' blocks flat over (batch, row block, column block) instead of by grid position, so
 // small matrices leave no lanes idle: attention's 49x49 scores on an 8x8 grid of 7x8 blocks idled 15 lanes in 64.
 // A_STACK and B_STACK read an operand whose rows were copied in as stored, with no packing: the rows of all its
@@ -51,10 +55,11 @@ override B_NMOD4: u32 = 0u;
 // is how Aᵀ·B stores it (a weight gradient Xᵀ·dY); TM is then 8, two texels of rows.
 override TRANS_A: bool = false;
 
-override TM: u32 = 8u;  // rows of C per invocation, at most MAX_TM
+override TM: u32 = 8u;  // rows of C per row sub-block, at most MAX_TM
+override RG: u32 = 1u;  // row sub-blocks per invocation, 1 or 2
+override CJ: u32 = 1u;  // column sub-blocks per invocation (of TN4 texels each), 1 or 2
 const MAX_TM = 8u;
-const TN4 = 2u;  // vec4 columns of C per invocation (8 scalars)
-
+const TN4 = 2u;  // vec4 columns of C per column sub-block (8 scalars)
 // Same approximation as unary.wgsl (A&S 7.1.26, 1.5e-7 absolute error), four lanes at a time.
 fn erf4(v: vec4<f32>) -> vec4<f32> {
   let a = abs(v);
@@ -95,118 +100,170 @@ fn stacked(row: u32, z: u32, rows: u32, pack: u32, stack: bool) -> vec2<u32> {
   return stack_at(row, z, rows, pack, countTrailingZeros(pack), p.k4);
 }
 
+// Where this invocation reads, set once before the K loop (sub-block r's rows are RG-major: r * TM + i).
+var<private> a_at: array<vec2<u32>, 16>;  // [RG * TM]: the first texel of each row of A
+var<private> at_col: array<u32, 4>;  // TRANS_A, [RG * 2]: the texel columns holding the rows
+var<private> b_col: array<u32, 4>;  // [CJ * TN4]: B's texel columns, clamped
+var<private> bt_at: array<vec2<u32>, 16>;  // TRANS_B, [CJ * 4 * TN4]: the first texel of each row of Bᵀ
+var<private> a_l: u32;  // A's layer
+var<private> b_l: u32;  // B's layer
+var<private> b_z: u32;  // the batch
+var<private> b_shift: u32;  // a stacked B's row g (a flat B's texel g) is in texture row g >> b_shift
+var<private> b_flat0: u32;  // B_FLAT: float (0, col4 * 4) of this batch's B
+
+// Rows r * TM .. r * TM + TM - 1 of this invocation's A at step kk: A[row, 4kk .. 4kk+3] each.
+fn load_a(r: u32, kk: u32) -> array<vec4<f32>, MAX_TM> {
+  var a: array<vec4<f32>, MAX_TM>;
+  if (TRANS_A) {
+    var ta: array<vec4<f32>, 8>;  // ta[4g + q] = A[rows 4g .. 4g+3 of the sub-block, 4kk + q]
+    for (var g = 0u; g < 2u; g++) {
+      for (var q = 0u; q < 4u; q++) { ta[4u * g + q] = textureLoad(A, vec2<u32>(at_col[2u * r + g], kk * 4u + q), a_l, 0); }
+    }
+    for (var i = 0u; i < 8u; i++) {
+      let g = 4u * (i / 4u);
+      let c = i % 4u;
+      a[i] = vec4<f32>(ta[g][c], ta[g + 1u][c], ta[g + 2u][c], ta[g + 3u][c]);
+    }
+  } else {
+    for (var i = 0u; i < TM; i++) {
+      let at = a_at[r * TM + i];
+      a[i] = textureLoad(A, vec2<u32>(at.x + kk, at.y), a_l, 0);
+    }
+  }
+  return a;
+}
+
+// Rows 4kk .. 4kk+3 of B over column sub-block c's TN4 texels: b[q * TN4 + j] = B[4kk + q, texel c * TN4 + j].
+fn load_b(c: u32, kk: u32) -> array<vec4<f32>, 8> {
+  var b: array<vec4<f32>, 8>;
+  if (TRANS_B) {
+    var t: array<vec4<f32>, 8>;  // t[e] = B[4kk .. 4kk+3, column e of the sub-block]
+    for (var e = 0u; e < 4u * TN4; e++) {
+      let at = bt_at[c * 4u * TN4 + e];
+      t[e] = textureLoad(B, vec2<u32>(at.x + kk, at.y), b_l, 0);
+    }
+    for (var q = 0u; q < 4u; q++) {
+      for (var j = 0u; j < TN4; j++) { b[q * TN4 + j] = vec4<f32>(t[4u * j][q], t[4u * j + 1u][q], t[4u * j + 2u][q], t[4u * j + 3u][q]); }
+    }
+  } else if (B_FLAT) {
+    for (var q = 0u; q < 4u; q++) {
+      let k = kk * 4u + q;
+      let t0 = (b_flat0 + c * 4u * TN4 + k * p.n) >> 2u;
+      let s = (q * B_NMOD4) & 3u;
+      let x0 = textureLoad(B, flat_texel(t0, b_shift), 0, 0);
+      let x1 = textureLoad(B, flat_texel(t0 + 1u, b_shift), 0, 0);
+      var x2 = x1;
+      if (s != 0u) { x2 = textureLoad(B, flat_texel(t0 + 2u, b_shift), 0, 0); }
+      let v = shifted(x0, x1, x2, s);
+      for (var j = 0u; j < TN4; j++) { b[q * TN4 + j] = select(v[j], vec4<f32>(0.0), k >= p.k); }
+    }
+  } else {
+    for (var q = 0u; q < 4u; q++) {
+      let k = kk * 4u + q;
+      var at = vec2<u32>(0u, k);
+      if (B_STACK) { at = stack_at(k, b_z, p.k, p.b_pack, b_shift, p.n4); }
+      for (var j = 0u; j < TN4; j++) {
+        let v = textureLoad(B, vec2<u32>(at.x + b_col[c * TN4 + j], at.y), b_l, 0);
+        b[q * TN4 + j] = select(v, vec4<f32>(0.0), B_STACK && k >= p.k);
+      }
+    }
+  }
+  return b;
+}
+
+// acc += a · b for one TM x (4 TN4) sub-block over 4 steps of K. Each sub-block keeps its own small loops: llvmpipe
+// unrolls these, where one loop over a 16x16 tile was left rolled and indexed its accumulators a lane at a time.
+fn block(acc: ptr<function, array<vec4<f32>, 16>>, a: ptr<function, array<vec4<f32>, MAX_TM>>, b: ptr<function, array<vec4<f32>, 8>>) {
+  for (var i = 0u; i < TM; i++) {
+    let av = (*a)[i];
+    for (var j = 0u; j < TN4; j++) {
+      var v = (*acc)[i * TN4 + j];
+      v = fma(vec4<f32>(av.x), (*b)[j], v);
+      v = fma(vec4<f32>(av.y), (*b)[TN4 + j], v);
+      v = fma(vec4<f32>(av.z), (*b)[2u * TN4 + j], v);
+      v = fma(vec4<f32>(av.w), (*b)[3u * TN4 + j], v);
+      (*acc)[i * TN4 + j] = v;
+    }
+  }
+}
+
+// Writes sub-block (r, c) of C: act(acc + bias), rows past M and columns past N skipped.
+fn store(acc: ptr<function, array<vec4<f32>, 16>>, r: u32, c: u32, row0: u32, col4: u32, c_base: u32) {
+  // The bias of these columns, loaded once (clamped: columns past N are never stored). Reading it per element in
+  // the store loop made the kernel 1.6x slower on llvmpipe.
+  var bias4: array<vec4<f32>, TN4>;
+  for (var j = 0u; j < TN4; j++) {
+    bias4[j] = vec4<f32>(0.0);
+    if (HAS_BIAS) {
+      let c0 = (col4 + c * TN4 + j) * 4u;
+      let last = p.n - 1u;
+      bias4[j] = vec4<f32>(bias[min(c0, last)], bias[min(c0 + 1u, last)], bias[min(c0 + 2u, last)], bias[min(c0 + 3u, last)]);
+    }
+  }
+  for (var i = 0u; i < TM; i++) {
+    let row = row0 + r * TM + i;
+    if (row >= p.m) { break; }
+    for (var j = 0u; j < TN4; j++) {
+      let v = activate((*acc)[i * TN4 + j] + bias4[j]);
+      for (var e = 0u; e < 4u; e++) {
+        let col = (col4 + c * TN4 + j) * 4u + e;
+        if (col < p.n) { C[c_base + row * p.n + col] = v[e]; }
+      }
+    }
+  }
+}
+
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
-  var block = gid;  // (column block, row block, batch)
+  var block_at = gid;  // (column block, row block, batch)
   if (FLAT) {
     let i = (wid.y * p.grid_x + wid.x) * (WG_X * WG_Y) + lid;
     let per_batch = p.col_blocks * p.row_blocks;
     if (i >= per_batch * p.batches) { return; }
     let rem = i % per_batch;
-    block = vec3<u32>(rem % p.col_blocks, rem / p.col_blocks, i / per_batch);
+    block_at = vec3<u32>(rem % p.col_blocks, rem / p.col_blocks, i / per_batch);
   }
-  let col4 = block.x * TN4;
-  let row0 = block.y * TM;
+  let col4 = block_at.x * TN4 * CJ;
+  let row0 = block_at.y * TM * RG;
   if (col4 >= p.n4 || row0 >= p.m) { return; }
-  let a_z = block.z * p.a_layer;
-  let b_z = block.z * p.b_layer;
+  let a_z = block_at.z * p.a_layer;
+  b_z = block_at.z * p.b_layer;
+  a_l = select(a_z, 0u, A_STACK);
+  b_l = select(b_z, 0u, B_STACK);
+  b_shift = countTrailingZeros(p.b_pack);
+  b_flat0 = b_z * p.k * p.n + col4 * 4u;
+  // Rows past M and columns past N clamp their loads (the results are discarded at the store).
+  for (var i = 0u; i < RG * TM; i++) { a_at[i] = stacked(min(row0 + i, p.m - 1u), a_z, p.m, p.a_pack, A_STACK); }
+  for (var g = 0u; g < 2u * RG; g++) { at_col[g] = min(row0 / 4u + g, (p.m + 3u) / 4u - 1u); }
+  for (var j = 0u; j < TN4 * CJ; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
+  for (var e = 0u; e < 4u * TN4 * CJ; e++) { bt_at[e] = stacked(min(col4 * 4u + e, p.n - 1u), b_z, p.n, p.b_pack, B_STACK); }
 
-  // Rows past M and columns past N4 clamp their loads (the results are discarded at the store).
-  // Row i of A starts at texel a_at[i] of layer a_l (B's row c of Bᵀ likewise at bt_at[c] of layer b_l).
-  var a_at: array<vec2<u32>, MAX_TM>;
-  for (var i = 0u; i < TM; i++) { a_at[i] = stacked(min(row0 + i, p.m - 1u), a_z, p.m, p.a_pack, A_STACK); }
-  let a_l = select(a_z, 0u, A_STACK);
-  let b_l = select(b_z, 0u, B_STACK);
-  let b_shift = countTrailingZeros(p.b_pack);  // a stacked B's row g (a flat B's texel g) is in texture row g >> b_shift
-  var b_col: array<u32, TN4>;
-  for (var j = 0u; j < TN4; j++) { b_col[j] = min(col4 + j, p.n4 - 1u); }
-  var at_col: array<u32, 2>;  // TRANS_A: the texel columns holding this invocation's rows
-  for (var g = 0u; g < 2u; g++) { at_col[g] = min(row0 / 4u + g, (p.m + 3u) / 4u - 1u); }
-  let b_flat0 = b_z * p.k * p.n + col4 * 4u;  // B_FLAT: float (0, col4*4) of this batch's B
-  var bt_at: array<vec2<u32>, 8>;  // TRANS_B: the rows of Bᵀ (columns of C) this invocation reads
-  for (var c = 0u; c < 4u * TN4; c++) { bt_at[c] = stacked(min(col4 * 4u + c, p.n - 1u), b_z, p.n, p.b_pack, B_STACK); }
-
-  var acc: array<vec4<f32>, 16>;  // [MAX_TM][TN4]
+  // Sub-block (r, c) accumulates in acc_rc; B's rows are loaded once per column sub-block, A's once per row sub-block.
+  var acc00: array<vec4<f32>, 16>;
+  var acc01: array<vec4<f32>, 16>;
+  var acc10: array<vec4<f32>, 16>;
+  var acc11: array<vec4<f32>, 16>;
   for (var kk = 0u; kk < p.k4; kk++) {
-    var b: array<vec4<f32>, 8>;  // rows 4kk..4kk+3 of B, TN4 texels each
-    if (TRANS_B) {
-      var t: array<vec4<f32>, 8>;  // t[c] = B[4kk .. 4kk+3, column c]
-      for (var c = 0u; c < 4u * TN4; c++) { t[c] = textureLoad(B, vec2<u32>(bt_at[c].x + kk, bt_at[c].y), b_l, 0); }
-      for (var r = 0u; r < 4u; r++) {
-        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = vec4<f32>(t[4u * j][r], t[4u * j + 1u][r], t[4u * j + 2u][r], t[4u * j + 3u][r]); }
-      }
-    } else if (B_FLAT) {
-      for (var r = 0u; r < 4u; r++) {
-        let k = kk * 4u + r;
-        let t0 = (b_flat0 + k * p.n) >> 2u;
-        let s = (r * B_NMOD4) & 3u;
-        let x0 = textureLoad(B, flat_texel(t0, b_shift), 0, 0);
-        let x1 = textureLoad(B, flat_texel(t0 + 1u, b_shift), 0, 0);
-        var x2 = x1;
-        if (s != 0u) { x2 = textureLoad(B, flat_texel(t0 + 2u, b_shift), 0, 0); }
-        let v = shifted(x0, x1, x2, s);
-        for (var j = 0u; j < TN4; j++) { b[r * TN4 + j] = select(v[j], vec4<f32>(0.0), k >= p.k); }
-      }
-    } else {
-      for (var r = 0u; r < 4u; r++) {
-        let k = kk * 4u + r;
-        var at = vec2<u32>(0u, k);
-        if (B_STACK) { at = stack_at(k, b_z, p.k, p.b_pack, b_shift, p.n4); }
-        for (var j = 0u; j < TN4; j++) {
-          let v = textureLoad(B, vec2<u32>(at.x + b_col[j], at.y), b_l, 0);
-          b[r * TN4 + j] = select(v, vec4<f32>(0.0), B_STACK && k >= p.k);
-        }
-      }
-    }
-    var ta: array<vec4<f32>, 8>;  // TRANS_A: ta[4g + r] = A[row0+4g .. row0+4g+3, 4kk + r]
-    if (TRANS_A) {
-      for (var g = 0u; g < 2u; g++) {
-        for (var r = 0u; r < 4u; r++) { ta[4u * g + r] = textureLoad(A, vec2<u32>(at_col[g], kk * 4u + r), a_l, 0); }
-      }
-    }
-    for (var i = 0u; i < TM; i++) {
-      var a: vec4<f32>;
-      if (TRANS_A) {
-        let g = 4u * (i / 4u);
-        let c = i % 4u;
-        a = vec4<f32>(ta[g][c], ta[g + 1u][c], ta[g + 2u][c], ta[g + 3u][c]);
-      } else {
-        a = textureLoad(A, vec2<u32>(a_at[i].x + kk, a_at[i].y), a_l, 0);
-      }
-      for (var j = 0u; j < TN4; j++) {
-        var c = acc[i * TN4 + j];
-        c = fma(vec4<f32>(a.x), b[j], c);
-        c = fma(vec4<f32>(a.y), b[TN4 + j], c);
-        c = fma(vec4<f32>(a.z), b[2u * TN4 + j], c);
-        c = fma(vec4<f32>(a.w), b[3u * TN4 + j], c);
-        acc[i * TN4 + j] = c;
-      }
+    var b0 = load_b(0u, kk);
+    var b1: array<vec4<f32>, 8>;
+    if (CJ > 1u) { b1 = load_b(1u, kk); }
+    var a = load_a(0u, kk);
+    block(&acc00, &a, &b0);
+    if (CJ > 1u) { block(&acc01, &a, &b1); }
+    if (RG > 1u) {
+      a = load_a(1u, kk);
+      block(&acc10, &a, &b0);
+      if (CJ > 1u) { block(&acc11, &a, &b1); }
     }
   }
 
-  // The bias of this invocation's columns, loaded once (clamped: columns past N are never stored). Reading it per
-  // element in the store loop made the kernel 1.6x slower on llvmpipe.
-  var bias4: array<vec4<f32>, TN4>;
-  for (var j = 0u; j < TN4; j++) {
-    bias4[j] = vec4<f32>(0.0);
-    if (HAS_BIAS) {
-      let c0 = (col4 + j) * 4u;
-      let last = p.n - 1u;
-      bias4[j] = vec4<f32>(bias[min(c0, last)], bias[min(c0 + 1u, last)], bias[min(c0 + 2u, last)], bias[min(c0 + 3u, last)]);
-    }
-  }
-  let c_base = p.c_base + block.z * p.c_batch;
-  for (var i = 0u; i < TM; i++) {
-    let row = row0 + i;
-    if (row >= p.m) { break; }
-    for (var j = 0u; j < TN4; j++) {
-      let v = activate(acc[i * TN4 + j] + bias4[j]);
-      for (var e = 0u; e < 4u; e++) {
-        let col = (col4 + j) * 4u + e;
-        if (col < p.n) { C[c_base + row * p.n + col] = v[e]; }
-      }
-    }
+  let c_base = p.c_base + block_at.z * p.c_batch;
+  store(&acc00, 0u, 0u, row0, col4, c_base);
+  if (CJ > 1u) { store(&acc01, 0u, 1u, row0, col4, c_base); }
+  if (RG > 1u) {
+    store(&acc10, 1u, 0u, row0, col4, c_base);
+    if (CJ > 1u) { store(&acc11, 1u, 1u, row0, col4, c_base); }
   }
 }

@@ -6,7 +6,7 @@ import { findAdapter } from '../src/device/adapter.ts';
 import { KERNEL_DIR } from '../src/device/kernels.ts';
 import { Uniforms } from '../src/device/uniforms.ts';
 import { gridFor } from '../src/device/device.ts';
-import { textureRowsPerInvocation } from '../src/ops/matmul.ts';
+import { textureTile } from '../src/ops/matmul.ts';
 import { simplifyWalks } from '../src/ops/strided.ts';
 import { assertClose, gpu } from './helpers.ts';
 
@@ -163,8 +163,12 @@ dev('gridFor covers the work within 65535 workgroups per row and wastes less tha
   }
 });
 
-dev('the texture matmul picks the rows per invocation that waste the fewest rows, 8 on ties', () => {
-  assert.equal([1, 16, 18, 49, 64, 65, 1024, 1568].map(textureRowsPerInvocation), [5, 8, 6, 7, 8, 5, 8, 8]);
+dev('the texture matmul takes 16x16 tiles where they fit, and smaller ones where padding would cost more', () => {
+  const tile = (m: number, n: number, transA = false) => Object.values(textureTile(m, n, transA)).join('x');
+  // TM x RG rows by CJ x 8 columns: 1024 and the seed-1 dense layers 16x16; attention's 49 rows 2 x 7 (56, where
+  // 2 x 8 would compute 64); a single row 5 rows (the fewest); N = 5 one column sub-block; TRANS_A keeps TM 8.
+  assert.equal([tile(1024, 1024), tile(1568, 1280), tile(49, 49), tile(49, 160), tile(1, 1), tile(1568, 5), tile(9, 11, true)],
+    ['8x2x2', '8x2x2', '7x2x2', '7x2x2', '5x1x1', '8x2x1', '8x2x2']);
 });
 
 dev('simplifyWalks merges dimensions contiguous on both sides and drops size-1 ones', () => {

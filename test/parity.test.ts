@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/index.ts';
 import type { Tensor } from '../src/index.ts';
-import { copyLanesOverride, textureLimitOverride } from '../src/device/tuning.ts';
+import { copyLanesOverride, textureLimitOverride, textureTileOverride } from '../src/device/tuning.ts';
 import { blockGrid } from '../src/ops/matmul.ts';
 import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.ts';
 
@@ -209,6 +209,23 @@ for (const c of cases) {
     for (const v of wg.MATMUL_VARIANTS) parity(`${c.name} (${v})`, runCase(c, v));
   } else {
     parity(c.name, runCase(c, null));
+  }
+}
+
+// matmul_texture's register tile follows the shape (textureTile): these shapes pick 2x2 sub-blocks of 5 to 8 rows,
+// or one sub-block when M is tiny. Every matmul case runs again with one row sub-block by two column sub-blocks and
+// the reverse; TM 8 reads a transposed A as stored (TRANS_A), TM 5 packs it.
+const tiles = [{ tm: 8, rg: 2, cj: 1 }, { tm: 5, rg: 1, cj: 2 }];
+for (const tile of tiles) {
+  for (const c of cases.filter((c) => c.name.startsWith('matmul') || c.name.startsWith('dense'))) {
+    parity(`${c.name} (texture, tile ${tile.tm}x${tile.rg}x${tile.cj})`, async () => {
+      textureTileOverride.value = tile;
+      try {
+        await runCase(c, 'texture')();
+      } finally {
+        textureTileOverride.value = null;
+      }
+    });
   }
 }
 

@@ -7,10 +7,11 @@ import type { AdapterReport } from './adapter.ts';
  * Kernel choices per adapter, in one place. Every variant computes the same result; the parity tests run all of them.
  *
  * matmul
- * - 'texture' (kernels/matmul_texture.wgsl): an 8x8 register tile per invocation reading A and B from rgba32float
- *   texture arrays that the operands are copied or packed into. The default for software adapters: on Dawn OpenGL -> Mesa 22.3
- *   llvmpipe (2 cores, 2026-11-22, scratch timings in the kernel's header) 19-21 GFLOP/s at 1024^3 and 21.7 at
- *   1568x1280x1280, against 8-11 for 'regblock' in the same runs.
+ * - 'texture' (kernels/matmul_texture.wgsl): up to 16x16 outputs per invocation (sized to the shape by textureTile),
+ *   reading A and B from rgba32float texture arrays that the operands are copied or packed into. The default for
+ *   software adapters: on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores, 2026-11-22) its 8x8 form ran 19-21 GFLOP/s at
+ *   1024^3 and 21.7 at 1568x1280x1280 on a quiet machine, against 8-11 for 'regblock'; 16x16 runs 1.5x its 8x8 form
+ *   in one process (2026-11-23: 1024^3 98 against 150 ms, 1568x1280x1280 217 against 345).
  * - 'texture-tall': the same kernel with 8x8 workgroups (64 invocations over 8 row blocks), which amortises
  *   llvmpipe's per-workgroup cost over more work. On a busy machine it ran 1568x1280x1280 in 571 ms (median of 12)
  *   against 725 for 8x1, and 1024^3 level; autotune decides per adapter.
@@ -65,6 +66,9 @@ export const textureLimitOverride: { value: { maxDim: number; maxLayers: number 
 const tuned = new Map<string, MatmulVariant>();
 
 export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
+
+/** matmul_texture's register tile for every shape; tests set it to run each tile the shapes would not pick here. */
+export const textureTileOverride: { value: { tm: number; rg: number; cj: number } | null } = { value: null };
 
 /** Lanes per workgroup of copy_rows.wgsl; tests set it to run the other adapters' choice here. */
 export const copyLanesOverride: { value: number | null } = { value: null };

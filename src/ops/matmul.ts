@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride } from '../device/tuning.ts';
+import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride, textureTileOverride } from '../device/tuning.ts';
 import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
@@ -126,10 +126,35 @@ function prepare(
 
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
-/** Rows per invocation for matmul_texture: the TM in 5..8 that computes the fewest padding rows, 8 on ties. */
-export function textureRowsPerInvocation(m: number): number {
-  let best = 8;
-  for (const tm of [7, 6, 5]) if (roundUp(m, tm) < roundUp(m, best)) best = tm;
+/** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
+export interface TextureTile {
+  tm: number;
+  rg: number;
+  cj: number;
+}
+
+/**
+ * The tile for an M x N product. Every texel load costs llvmpipe about four times the math it feeds (a sampler call
+ * that gathers lane by lane; 79% of the kernel's samples at 8x8), so larger tiles, which load fewer texels per
+ * output, run faster: at 1024^3, 8x8 150 ms, 16x8 125, 8x16 123, 16x16 98 (one process, 2026-11-23). The cost below
+ * is that: the padded output times (0.2 for the math + 0.8 for the loads, scaled by loads per output against 8x8).
+ * TRANS_A needs TM 8. The price is compile time: llvmpipe builds a 16x16 pipeline in about 1 s, an 8x8 one in 0.3
+ * (Mesa caches both on disk, so only the first run of a shape pays).
+ */
+export function textureTile(m: number, n: number, transA = false): TextureTile {
+  if (textureTileOverride.value) return textureTileOverride.value;
+  let best: TextureTile = { tm: 8, rg: 2, cj: 2 };
+  let bestCost = Infinity;
+  for (const tm of transA ? [8] : [8, 7, 6, 5]) {
+    for (const rg of [2, 1]) {
+      for (const cj of [2, 1]) {
+        const rows = tm * rg;
+        const loadsPerOutput = ((rows + 8 * cj) / (rows * 8 * cj)) * 4;  // 1 at 8x8
+        const cost = roundUp(m, rows) * roundUp(n, 8 * cj) * (0.2 + 0.8 * loadsPerOutput);
+        if (cost < bestCost * 0.999) [best, bestCost] = [{ tm, rg, cj }, cost];
+      }
+    }
+  }
   return best;
 }
 
@@ -155,7 +180,7 @@ const flatWidth = (maxDim: number): number => Math.min(256, 2 ** Math.floor(Math
 // 2.4 ns each). Measured: [64,64,160]x[64,160,49] 7.8 against 9.6 ms, M = 128 even, M = 256 and 512 slower.
 const FLAT_MAX_M = 128;
 
-// Column texels per invocation in matmul_texture.wgsl (its TN4).
+// Column texels per column sub-block in matmul_texture.wgsl (its TN4).
 const TEXTURE_COL_TEXELS = 2;
 
 // Texels per invocation in pack_texture.wgsl: the index arithmetic costs llvmpipe more than the texel itself.
@@ -310,7 +335,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   // A transposed A is read as stored only when 8 rows per invocation suit M anyway (TRANS_A needs TM 8); otherwise
   // a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as stored).
   const transB = attrs.transB;
-  const transA = attrs.transA && textureRowsPerInvocation(m) === 8;
+  const transA = attrs.transA && textureTile(m, n).tm === 8;
   if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
   if (transA && (m4 > maxDim || k4 * 4 > maxDim)) return false;
   const temps: GPUBuffer[] = [];
@@ -326,9 +351,9 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
-  const tm = transA ? 8 : textureRowsPerInvocation(Math.min(m, maxDim));
+  const { tm, rg, cj } = textureTile(Math.min(m, maxDim), n, transA);
   const constants = {
-    HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, TRANS_A: transA, TRANS_B: transB,
+    HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, RG: rg, CJ: cj, TRANS_A: transA, TRANS_B: transB,
     A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4,
   };
   // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
@@ -343,7 +368,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
       const aLayers = A.step === 0 ? 1 : zc;
       const aSize: [number, number, number] = transA ? [m4, k4 * 4, aLayers] : [k4, mc, aLayers];
       const texA = A.load(A.step === 0 ? 0 : z0, aLayers, r0, aSize);
-      const blocks: [number, number, number] = [Math.ceil(n4 / TEXTURE_COL_TEXELS), Math.ceil(mc / tm), zc];
+      const blocks: [number, number, number] = [Math.ceil(n4 / (TEXTURE_COL_TEXELS * cj)), Math.ceil(mc / (tm * rg)), zc];
       const grid = blockGrid(blocks, wgX, wgY);
       device.dispatch({
         kernel: 'matmul_texture',
