@@ -354,7 +354,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const { tm, rg, cj } = textureTile(Math.min(m, maxDim), n, transA);
   const constants = {
     HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, RG: rg, CJ: cj, TRANS_A: transA, TRANS_B: transB,
-    A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4,
+    A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4, C_VEC4: n % 4 === 0,
   };
   // Rows of C past maxTextureDimension2D go in chunks, except with TRANS_A, where A's rows are texel columns.
   const rowChunk = transA ? m : maxDim;
