@@ -212,10 +212,10 @@ for (const c of cases) {
   }
 }
 
-// matmul_texture's register tile follows the shape (textureTile): these shapes pick 2x2 sub-blocks of 5 to 8 rows,
-// or one sub-block when M is tiny. Every matmul case runs again with one row sub-block by two column sub-blocks and
-// the reverse; TM 8 reads a transposed A as stored (TRANS_A), TM 5 packs it.
-const tiles = [{ tm: 8, rg: 2, cj: 1 }, { tm: 5, rg: 1, cj: 2 }];
+// matmul_texture's register tile follows the shape (textureTile), and products as small as these keep one
+// sub-block. Every matmul case runs again at 2x1, 1x2 and 2x2 sub-blocks; TM 8 reads a transposed A as stored
+// (TRANS_A), TM 5 and 7 pack it.
+const tiles = [{ tm: 8, rg: 2, cj: 1 }, { tm: 5, rg: 1, cj: 2 }, { tm: 7, rg: 2, cj: 2 }];
 for (const tile of tiles) {
   for (const c of cases.filter((c) => c.name.startsWith('matmul') || c.name.startsWith('dense'))) {
     parity(`${c.name} (texture, tile ${tile.tm}x${tile.rg}x${tile.cj})`, async () => {

@@ -127,6 +127,8 @@ function prepare(
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 /** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
+// 2^20 multiply-adds: 0.13 ms at 8x8 on llvmpipe (16 GFLOP/s), near one dispatch's overhead (about 0.1 ms).
+const SMALL_PRODUCT = 2 ** 20;
 export interface TextureTile {
   tm: number;
   rg: number;
@@ -139,15 +141,17 @@ export interface TextureTile {
  * output, run faster: at 1024^3, 8x8 150 ms, 16x8 125, 8x16 123, 16x16 98 (one process, 2026-11-23). The cost below
  * is that: the padded output times (0.2 for the math + 0.8 for the loads, scaled by loads per output against 8x8).
  * TRANS_A needs TM 8. The price is compile time: llvmpipe builds a 16x16 pipeline in about 1 s, an 8x8 one in 0.3
- * (Mesa caches both on disk, so only the first run of a shape pays).
+ * (Mesa caches both on disk, so only the first run of a shape pays). So a product of under SMALL_PRODUCT
+ * multiply-adds (`macs`), which takes about a dispatch's time at any tile, keeps one sub-block.
  */
-export function textureTile(m: number, n: number, transA = false): TextureTile {
+export function textureTile(m: number, n: number, transA = false, macs = Infinity): TextureTile {
   if (textureTileOverride.value) return textureTileOverride.value;
-  let best: TextureTile = { tm: 8, rg: 2, cj: 2 };
+  const blocks = macs < SMALL_PRODUCT ? [1] : [2, 1];
+  let best: TextureTile = { tm: 8, rg: 1, cj: 1 };
   let bestCost = Infinity;
   for (const tm of transA ? [8] : [8, 7, 6, 5]) {
-    for (const rg of [2, 1]) {
-      for (const cj of [2, 1]) {
+    for (const rg of blocks) {
+      for (const cj of blocks) {
         const rows = tm * rg;
         const loadsPerOutput = ((rows + 8 * cj) / (rows * 8 * cj)) * 4;  // 1 at 8x8
         const cost = roundUp(m, rows) * roundUp(n, 8 * cj) * (0.2 + 0.8 * loadsPerOutput);
@@ -335,7 +339,8 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   // A transposed A is read as stored only when 8 rows per invocation suit M anyway (TRANS_A needs TM 8); otherwise
   // a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as stored).
   const transB = attrs.transB;
-  const transA = attrs.transA && textureTile(m, n).tm === 8;
+  const macs = nb * m * n * k;
+  const transA = attrs.transA && textureTile(m, n, false, macs).tm === 8;
   if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
   if (transA && (m4 > maxDim || k4 * 4 > maxDim)) return false;
   const temps: GPUBuffer[] = [];
@@ -351,7 +356,7 @@ function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffe
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
-  const { tm, rg, cj } = textureTile(Math.min(m, maxDim), n, transA);
+  const { tm, rg, cj } = textureTile(Math.min(m, maxDim), n, transA, macs);
   const constants = {
     HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, RG: rg, CJ: cj, TRANS_A: transA, TRANS_B: transB,
     A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4, C_VEC4: n % 4 === 0,
