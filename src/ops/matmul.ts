@@ -127,13 +127,14 @@ function prepare(
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 /** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
-// 2^20 multiply-adds: 0.13 ms at 8x8 on llvmpipe (16 GFLOP/s), near one dispatch's overhead (about 0.1 ms).
-const SMALL_PRODUCT = 2 ** 20;
 export interface TextureTile {
   tm: number;
   rg: number;
   cj: number;
 }
+
+// 2^20 multiply-adds: 0.13 ms at 8x8 on llvmpipe (16 GFLOP/s), near one dispatch's overhead (about 0.1 ms).
+const SMALL_PRODUCT = 2 ** 20;
 
 /**
  * The tile for an M x N product. Every texel load costs llvmpipe about four times the math it feeds (a sampler call
