@@ -67,8 +67,15 @@ const tuned = new Map<string, MatmulVariant>();
 
 export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
 
+/** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
+export interface TextureTile {
+  tm: number;
+  rg: number;
+  cj: number;
+}
+
 /** matmul_texture's register tile for every shape; tests set it to run each tile the shapes would not pick here. */
-export const textureTileOverride: { value: { tm: number; rg: number; cj: number } | null } = { value: null };
+export const textureTileOverride: { value: TextureTile | null } = { value: null };
 
 /** Lanes per workgroup of copy_rows.wgsl; tests set it to run the other adapters' choice here. */
 export const copyLanesOverride: { value: number | null } = { value: null };

@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.ts';
-import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride, textureTileOverride } from '../device/tuning.ts';
+import { MATMUL_CONFIGS, matmulVariant, textureLimitOverride, textureTileOverride, type TextureTile } from '../device/tuning.ts';
 import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
 import { Uniforms } from '../device/uniforms.ts';
 import { DTypeError, ShapeError } from '../errors.ts';
@@ -125,13 +125,6 @@ function prepare(
 }
 
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
-
-/** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
-export interface TextureTile {
-  tm: number;
-  rg: number;
-  cj: number;
-}
 
 // 2^20 multiply-adds: 0.13 ms at 8x8 on llvmpipe (16 GFLOP/s), near one dispatch's overhead (about 0.1 ms).
 const SMALL_PRODUCT = 2 ** 20;
