@@ -1,6 +1,6 @@
 // The bench cases: each builds its wgrad work and, where the peer can express it, the same work in TensorFlow.js.
-import * as wg from '../src/index.ts';
-import type { Tf } from './peers.ts';
+import * as wg from '../src/node.js';
+import type { Tf } from './peers.js';
 
 type TfTensor = import('@tensorflow/tfjs-core').Tensor;
 
@@ -65,7 +65,7 @@ function tfAttention(tf: Tf, q: TfTensor, k: TfTensor, v: TfTensor, d: number): 
 
 /**
  * Attention as the fused kernels compute it, or composed of matmul, softmax and matmul, which is what the layers run
- * by default (src/device/tuning.ts); the tfjs peer is the same composition either way.
+ * by default (src/device/variants.ts); the tfjs peer is the same composition either way.
  */
 function attentionCase(b: number, h: number, t: number, d: number, backward: boolean, impl: 'fused' | 'composed'): Case {
   const attend = impl === 'fused' ? wg.attention : (q: wg.Tensor, k: wg.Tensor, v: wg.Tensor) => wg.attentionUnfused(q, k, v).output;

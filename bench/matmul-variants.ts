@@ -1,7 +1,7 @@
 // Times every matmul variant on the chosen adapter: median of 5 runs after a warm-up, waiting for the GPU each run.
 // Run: npx tsx bench/matmul-variants.ts [--sizes 256,512,1024]
 import { cpus } from 'node:os';
-import * as wg from '../src/index.ts';
+import * as wg from '../src/node.js';
 
 const info = await wg.init({ log: false });
 const arg = process.argv.indexOf('--sizes');

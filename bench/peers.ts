@@ -3,8 +3,8 @@
 // Dawn's OpenGL backend needs, so a small navigator.gpu shim adds it before tfjs is imported.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { GraphBuilder } from '../src/backbone/onnx-writer.ts';
-import type { AdapterReport } from '../src/index.ts';
+import { GraphBuilder } from '../scripts/convert/onnx-writer.js';
+import type { AdapterReport } from '../src/node.js';
 
 export type Tf = typeof import('@tensorflow/tfjs-core');
 
@@ -49,7 +49,7 @@ export async function ortMatmul(m: number, k: number, n: number): Promise<() => 
   g.node('MatMul', ['a', 'b'], {}, 'c');
   const bytes = g.encode({ name: 'a', dims: [m, k] }, { name: 'c', dims: [m, n] }, 'bench');
   // The builder makes one-input graphs; add b as a second input by hand.
-  const { onnx } = await import('../src/backbone/onnx-writer.ts');
+  const { onnx } = await import('../scripts/convert/onnx-writer.js');
   const model = onnx.ModelProto.decode(bytes);
   model.graph!.input!.push({ name: 'b', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: k }, { dimValue: n }] } } } });
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'] });

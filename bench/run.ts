@@ -5,11 +5,11 @@
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
 import { cpus } from 'node:os';
 import { writeFileSync, readFileSync } from 'node:fs';
-import * as wg from '../src/index.ts';
-import type { Timing } from '../src/index.ts';
-import { loadTf, ortMatmul, tfSync, type Tf } from './peers.ts';
-import { threadProbe } from './probe.ts';
-import { cases, type Case } from './cases.ts';
+import * as wg from '../src/node.js';
+import type { Timing } from '../src/node.js';
+import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
+import { threadProbe } from './thread-probe.js';
+import { cases, type Case } from './cases.js';
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);

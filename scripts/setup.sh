@@ -3,7 +3,8 @@
 #  - the libraries for Dawn's OpenGL backend on Mesa's software rasteriser (headless machines without a GPU);
 #    Dawn dlopens the unversioned libEGL.so, which only libegl-dev ships;
 #  - Fashion-MNIST (real 28x28 images in 10 classes) from Debian, the default data of the image example;
-#  - the npm dependencies (npm ci, from package-lock.json).
+#  - the npm dependencies (npm ci, from package-lock.json), which also embeds kernels/ into src/generated/;
+#  - the MobileNetV2 weights (weights/*.onnx), converted from the nsfwjs dev dependency when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# onnxruntime-node (a dev dependency here, for the backbone tests) downloads CUDA files at install on Linux x64
+# unless told to skip them; wgrad runs it on the CPU.
+export ONNXRUNTIME_NODE_INSTALL=skip
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-fund --no-audit --loglevel=error
 fi
+node scripts/embed-kernels.mjs
+npm run --silent weights

@@ -3,9 +3,9 @@
 // each output sums Tk products of length D, so atol scales with sqrt(Tk * D).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import type { Tensor } from '../src/index.ts';
-import { assertClose, cpuInputs, disposeAll, gpu, makeInputs, maxAbs } from './helpers.ts';
+import * as wg from '../src/node.js';
+import type { Tensor } from '../src/node.js';
+import { assertClose, cpuInputs, disposeAll, gpu, makeInputs, maxAbs } from './helpers.js';
 
 interface Case {
   name: string;

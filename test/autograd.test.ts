@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { assertClose, gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { assertClose, gpu } from './helpers.js';
 
 const ag = suite('autograd');
 ag.before(async () => {

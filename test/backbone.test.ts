@@ -1,19 +1,20 @@
 // The converted MobileNetV2 against the original Keras model run by TensorFlow.js (an independent implementation),
 // preprocessing against hand computations, the Model Zoo (NCHW) path, and the feature cache.
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
-import * as wg from '../src/index.ts';
-import { FrozenBackbone } from '../src/backbone/frozen.ts';
-import { loadNsfwjsMobileNet } from '../src/backbone/keras-model.ts';
-import { MobileNetV2 } from '../src/backbone/mobilenet.ts';
-import { GraphBuilder } from '../src/backbone/onnx-writer.ts';
-import { imageDatasetFromDirectory } from '../src/data/image-dataset.ts';
-import { resizeBilinear } from '../src/data/image.ts';
-import { exportFashionMnist, fashionMnistPixels, loadFashionMnist } from '../src/data/fashion-mnist.ts';
-import { softmaxProbe } from '../src/train/probe.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { FrozenBackbone } from '../src/backbone/frozen.js';
+import { loadNsfwjsMobileNet } from '../scripts/convert/keras-model.js';
+import { DEFAULT_WEIGHTS, MobileNetV2 } from '../src/backbone/mobilenet.js';
+import { loadPeer } from '../src/platform/peers.js';
+import { GraphBuilder } from '../scripts/convert/onnx-writer.js';
+import { imageDatasetFromDirectory } from '../src/data/image-dataset.js';
+import { resizeBilinear } from '../src/data/image.js';
+import { exportFashionMnist, fashionMnistPixels, loadFashionMnist } from '../examples/corpora/fashion-mnist.js';
+import { softmaxProbe } from '../src/train/baselines.js';
+import { gpu } from './helpers.js';
 
 const dir = `out/test/backbone-${process.pid}`;
 let backbone: MobileNetV2;
@@ -131,15 +132,38 @@ bb('an ONNX Model Zoo style graph (NCHW, logits) is recognised and cut at its la
   assert.is(f.length, 7 * 7 * 1280);
 });
 
-bb('a missing or unreadable model file names the path and the command that builds it', async () => {
+bb('a missing or unreadable model file names the path and what to do', async () => {
   await MobileNetV2.load({ path: `${dir}/nope.onnx` }).then(
     () => assert.unreachable(),
-    (e: Error) => assert.match(e.message, /not found at .*nope\.onnx.*npm run weights/),
+    (e: Error) => assert.match(e.message, /not found at .*nope\.onnx\. Give the path of an ONNX file/),
   );
   writeFileSync(`${dir}/corrupt.onnx`, 'not a model');
   await MobileNetV2.load({ path: `${dir}/corrupt.onnx` }).then(
     () => assert.unreachable(),
-    (e: Error) => assert.match(e.message, /corrupt\.onnx is not a readable ONNX model.*npm run weights/),
+    (e: Error) => assert.match(e.message, /corrupt\.onnx is not a readable ONNX model .*whole ONNX model/),
+  );
+});
+
+bb('the shipped model loads from its model card; a card that does not match its file is not trusted', async () => {
+  assert.is(backbone.layout, 'nhwc');
+  assert.is(backbone.preprocessing, 'unit');
+  assert.is(backbone.params, 2206816);
+  // A copy whose card names other bytes is read as a foreign file: the graph is parsed, with the same answer.
+  copyFileSync(DEFAULT_WEIGHTS, `${dir}/copy.onnx`);
+  writeFileSync(`${dir}/copy.json`, JSON.stringify({ ...JSON.parse(readFileSync(DEFAULT_WEIGHTS.replace(/onnx$/, 'json'), 'utf8')), sha256: '0'.repeat(64), params: 1 }));
+  const copy = await MobileNetV2.load({ path: `${dir}/copy.onnx` });
+  assert.is(copy.params, 2206816, 'the parsed graph, not the stale card');
+  await copy.dispose();
+});
+
+bb('a missing optional peer raises MissingPeerError naming the package and the install command', async () => {
+  const name = 'wgrad-no-such-peer';
+  await loadPeer(name, 'Testing the peer loader', () => import(name)).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, wg.MissingPeerError);
+      assert.match(e.message, /Testing the peer loader needs the optional package 'wgrad-no-such-peer'.*npm install wgrad-no-such-peer/);
+    },
   );
 });
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { imageDatasetFromDirectory } from '../src/data/image-dataset.ts';
-import { convertChannels, resizeBilinear } from '../src/data/image.ts';
-import { FASHION_MNIST_CLASSES, exportFashionMnist, loadFashionMnist } from '../src/data/fashion-mnist.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { imageDatasetFromDirectory } from '../src/data/image-dataset.js';
+import { convertChannels, resizeBilinear } from '../src/data/image.js';
+import { FASHION_MNIST_CLASSES, exportFashionMnist, loadFashionMnist } from '../examples/corpora/fashion-mnist.js';
+import { gpu } from './helpers.js';
 
 const root = `out/test/data-${process.pid}`;
 

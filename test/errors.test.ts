@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { gpu } from './helpers.js';
 
 const errors = suite('bad input gives clear errors');
 errors.before(async () => {

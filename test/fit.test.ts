@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { exportFashionMnist } from '../examples/corpora/fashion-mnist.js';
+import { gpu } from './helpers.js';
 
 const root = `out/test/fit-${process.pid}`;
 
@@ -33,7 +34,7 @@ fit.before(async () => {
 
 fit('fit on a tiny image folder through the frozen backbone: loss falls, History has every key per epoch', async () => {
   const backbone = await wg.MobileNetV2.load();
-  await wg.exportFashionMnist(join(root, 'images'), { split: 'test', perClass: 6, seed: 1 });
+  await exportFashionMnist(join(root, 'images'), { split: 'test', perClass: 6, seed: 1 });
   const opts = { imageSize: [224, 224] as [number, number], batchSize: 4, seed: 7, classNames: ['Sandal', 'Trouser'], interpolation: backbone.interpolation };
   const [train, val] = wg.imageDatasetFromDirectory(join(root, 'images'), { ...opts, validationSplit: 0.25, subset: 'both' });
   wg.manualSeed(0);

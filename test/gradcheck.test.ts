@@ -2,9 +2,9 @@
 // tolerances (eps 1e-6, atol 1e-5, rtol 1e-3). Inputs are kept away from kinks (relu, abs, max ties) by more than eps.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import type { Tensor } from '../src/index.ts';
-import { cpuInputs, type InputSpec } from './helpers.ts';
+import * as wg from '../src/node.js';
+import type { Tensor } from '../src/node.js';
+import { cpuInputs, type InputSpec } from './helpers.js';
 
 interface Case {
   name: string;

@@ -1,7 +1,7 @@
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import type { Tensor } from '../src/index.ts';
-import { Rng } from '../src/random.ts';
+import * as wg from '../src/node.js';
+import type { Tensor } from '../src/node.js';
+import { Rng } from '../src/tensor/random.js';
 
 /**
  * Opens the WebGPU device. Never skips: where no adapter exists the suite fails, with init()'s message naming the

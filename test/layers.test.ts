@@ -3,9 +3,9 @@
 // the seed notebook's formula.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import type { Module, Tensor } from '../src/index.ts';
-import { assertClose, gpu, maxAbs, randomValues } from './helpers.ts';
+import * as wg from '../src/node.js';
+import type { Module, Tensor } from '../src/node.js';
+import { assertClose, gpu, maxAbs, randomValues } from './helpers.js';
 
 interface LayerCase {
   name: string;

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { assertClose, gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { assertClose, gpu } from './helpers.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const bce = (z: number, p: number) => -(z * Math.log(p) + (1 - z) * Math.log(1 - p));

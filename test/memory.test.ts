@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { gpu } from './helpers.js';
 
 /**
  * Lets the FinalizationRegistry reclaim tensors that earlier test files dropped without dispose(), so that the global

@@ -1,8 +1,8 @@
 // Optimizers against hand computations of Keras's update rules over a few steps, on both backends.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { assertClose, gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { assertClose, gpu } from './helpers.js';
 
 const W0 = [0.5, -1.5, 2.0];
 const GRADS = [

@@ -4,11 +4,11 @@
 // grows with the reduced length: atol is scaled by sqrt(length) times the output's magnitude.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import type { Tensor } from '../src/index.ts';
-import { copyLanesOverride, textureLimitOverride, textureTileOverride } from '../src/device/tuning.ts';
-import { blockGrid } from '../src/ops/matmul.ts';
-import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.ts';
+import * as wg from '../src/node.js';
+import type { Tensor } from '../src/node.js';
+import { copyLanesOverride, textureLimitOverride, textureTileOverride } from '../src/device/test-hooks.js';
+import { blockGrid } from '../src/ops/matmul/texture.js';
+import { assertClose, disposeAll, gpu, makeInputs, maxAbs, type InputSpec } from './helpers.js';
 
 interface Case {
   name: string;

@@ -2,11 +2,11 @@ import { mkdirSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'nod
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { exportSpamAssassin, messageText } from '../src/data/spam-assassin.ts';
-import { textDatasetFromDirectory } from '../src/data/text-dataset.ts';
-import { TextVectorization, standardize } from '../src/data/text-vectorization.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { exportSpamAssassin, messageText } from '../examples/corpora/spam-assassin.js';
+import { textDatasetFromDirectory } from '../src/data/text-dataset.js';
+import { TextVectorization, standardize } from '../src/data/text-vectorization.js';
+import { gpu } from './helpers.js';
 
 const root = `out/test/text-${process.pid}`;
 

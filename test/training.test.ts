@@ -3,9 +3,9 @@
 // from every position to the marker, wherever it sits. Not timed.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { Rng } from '../src/random.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { Rng } from '../src/tensor/random.js';
+import { gpu } from './helpers.js';
 
 function makeData(n: number, t: number, seed: number) {
   const rng = new Rng(seed);

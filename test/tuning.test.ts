@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { gpu } from './helpers.js';
 
 const dir = `out/test/tuning-${process.pid}`;
 const tuning = suite('kernel tuning and the bench');
@@ -14,19 +14,27 @@ tuning.before(async () => {
 
 tuning('autotune times every matmul variant, keeps the fastest, and caches it per adapter and version', async () => {
   const device = wg.getDevice();
-  const first = await wg.autotune(device, `${dir}/tuning.json`);
-  assert.is(first.fromCache, false);
-  assert.equal(Object.keys(first.measuredMs).sort(), [...wg.MATMUL_VARIANTS].sort());
-  const fastest = Object.entries(first.measuredMs).sort((a, b) => a[1] - b[1])[0][0];
-  assert.is(first.matmul, fastest);
-  assert.is(wg.matmulVariant(device.report), first.matmul);
-  const cache = JSON.parse(readFileSync(`${dir}/tuning.json`, 'utf8'));
-  const [key] = Object.keys(cache);
-  assert.match(key, /wgrad \d+\.\d+\.\d+\|/);
-  assert.ok(key.endsWith(wg.MATMUL_VARIANTS.join(',')), 'the key names the variant list, so a new variant re-tunes');
-  const again = await wg.autotune(device, `${dir}/tuning.json`);
-  assert.is(again.fromCache, true);
-  assert.is(again.matmul, first.matmul);
+  // The Node host keeps the cache under $XDG_CACHE_HOME/wgrad/; point it at a fresh folder for this test.
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = dir;
+  try {
+    const first = await wg.autotune(device);
+    assert.is(first.fromCache, false);
+    assert.equal(Object.keys(first.measuredMs).sort(), [...wg.MATMUL_VARIANTS].sort());
+    const fastest = Object.entries(first.measuredMs).sort((a, b) => a[1] - b[1])[0][0];
+    assert.is(first.matmul, fastest);
+    assert.is(wg.matmulVariant(device.report), first.matmul);
+    const cache = JSON.parse(readFileSync(`${dir}/wgrad/tuning.json`, 'utf8'));
+    const [key] = Object.keys(cache);
+    assert.match(key, /wgrad \d+\.\d+\.\d+\|/);
+    assert.ok(key.endsWith(wg.MATMUL_VARIANTS.join(',')), 'the key names the variant list, so a new variant re-tunes');
+    const again = await wg.autotune(device);
+    assert.is(again.fromCache, true);
+    assert.is(again.matmul, first.matmul);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
 });
 
 tuning('defaults without tuning: texture operands on software adapters, workgroup tiles on GPUs', () => {

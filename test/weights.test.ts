@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import * as wg from '../src/index.ts';
-import { gpu } from './helpers.ts';
+import * as wg from '../src/node.js';
+import { gpu } from './helpers.js';
 
 const dir = `out/test/weights-${process.pid}`;
 const makeModel = () =>

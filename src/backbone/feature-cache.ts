@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Sample } from '../data/directory.ts';
+import type { Sample } from '../data/directory.js';
 
 /** A feature map stored sparsely: MobileNetV2's out_relu is ~96-98% exact zeros on small grey images. */
 interface Sparse {

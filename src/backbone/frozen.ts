@@ -1,11 +1,11 @@
-import { WgradError } from '../errors.ts';
-import { tensor } from '../ops/creation.ts';
-import type { Tensor } from '../tensor.ts';
-import type { Sample } from '../data/directory.ts';
-import type { ImageDataset } from '../data/image-dataset.ts';
-import { encodeLabels } from '../data/labels.ts';
-import { FeatureCache, type FeatureCacheOptions } from './feature-cache.ts';
-import type { MobileNetV2 } from './mobilenet.ts';
+import { WgradError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Sample } from '../data/directory.js';
+import type { ImageDataset, ImageStage } from '../data/image-dataset.js';
+import { encodeLabels } from '../data/labels.js';
+import { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
+import type { MobileNetV2 } from './mobilenet.js';
 
 export interface FeatureBatch {
   features: Tensor;
@@ -20,8 +20,10 @@ export interface FeatureBatch {
  * image's features are computed on first sight and reused for every later epoch; without augmentation they cannot
  * change, so later epochs never decode or run the backbone.
  */
-export class FrozenBackbone {
+export class FrozenBackbone implements ImageStage {
   readonly cache: FeatureCache | null;
+  readonly accepts = 'images' as const;
+  readonly outputDtype = 'float32' as const;
 
   constructor(
     readonly backbone: MobileNetV2,
@@ -36,6 +38,14 @@ export class FrozenBackbone {
 
   get featureShape(): readonly number[] {
     return this.backbone.featureShape;
+  }
+
+  get outputShape(): readonly number[] {
+    return this.backbone.featureShape;
+  }
+
+  get summaryRow(): { name: string; type: string; params: number } {
+    return { name: 'mobilenet_v2', type: 'MobileNetV2, frozen', params: this.params };
   }
 
   /** Features for one batch of samples: cached ones are read, the rest decoded and run through the backbone. */

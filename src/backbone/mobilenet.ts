@@ -1,29 +1,22 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WgradError } from '../errors.ts';
-import { tensor } from '../ops/creation.ts';
-import type { Tensor } from '../tensor.ts';
-import type { Interpolation } from '../data/image.ts';
-import { convertMobileNetV2 } from './convert.ts';
-import { loadNsfwjsMobileNet } from './keras-model.ts';
-import { onnx } from './onnx-writer.ts';
+import { WgradError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import { loadPeer } from '../platform/peers.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Interpolation } from '../data/image.js';
+import { inspectOnnx, type Inspected, type Preprocessing } from './onnx-graph.js';
 
-/** The converted nsfwjs weights, built by `npm run weights` (or on first use). */
-export const DEFAULT_WEIGHTS = fileURLToPath(new URL('../../weights/mobilenet_v2_1.0_224.onnx', import.meta.url));
+export type { Preprocessing };
 
 /**
- * How pixel values 0..255 are scaled before the network, which must match how its weights were trained:
- * - 'unit': x / 255, for the nsfwjs weights (their classify() divides by 255 after an align-corners resize);
- * - 'imagenet': (x / 255 - mean) / std per channel, for the ONNX Model Zoo's mobilenetv2-12.onnx;
- * - 'keras': x / 127.5 - 1, Keras's mobilenet_v2.preprocess_input, for Keras-trained weights.
+ * The converted nsfwjs weights, shipped in the package's weights/ folder (in a clone of the repository,
+ * `npm run weights` builds them). Beside it, mobilenet_v2_1.0_224.json describes the graph, so loading it needs no
+ * ONNX parser.
  */
-export type Preprocessing = 'unit' | 'imagenet' | 'keras';
-
-const IMAGENET_MEAN = [0.485, 0.456, 0.406];
-const IMAGENET_STD = [0.229, 0.224, 0.225];
+export const DEFAULT_WEIGHTS = fileURLToPath(new URL('../../weights/mobilenet_v2_1.0_224.onnx', import.meta.url));
 
 export interface MobileNetV2Options {
   path?: string;
@@ -35,81 +28,52 @@ export interface MobileNetV2Options {
   chunkSize?: number;
 }
 
+/** What scripts/weights.ts writes beside a converted model: its graph's facts, and the hash of the bytes they describe. */
+export interface ModelCard {
+  format: 'wgrad-backbone/1';
+  sha256: string;
+  inputName: string;
+  outputName: string;
+  layout: 'nhwc' | 'nchw';
+  preprocessing: Preprocessing;
+  params: number;
+}
+
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
 type OrtModule = typeof import('onnxruntime-node');
 let ort: OrtModule | null = null;
 
-/** Reads a model file, building the default one from nsfwjs when it is missing. */
 function modelBytes(path: string): Uint8Array {
   if (!existsSync(path)) {
-    if (path !== DEFAULT_WEIGHTS) {
-      throw new WgradError(`MobileNetV2 weights not found at ${path}. Build the bundled ones with 'npm run weights', or give the path of an ONNX file.`);
-    }
-    buildDefaultWeights();
+    const fix = path === DEFAULT_WEIGHTS
+      ? "They ship in the wgrad package's weights/ folder: reinstall wgrad; in a clone of the repository, build them with 'npm run weights'."
+      : 'Give the path of an ONNX file.';
+    throw new WgradError(`MobileNetV2 weights not found at ${path}. ${fix}`);
   }
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new WgradError(`Cannot read MobileNetV2 weights ${path}: ${(err as Error).message}. Rebuild them with 'npm run weights'.`);
+    throw new WgradError(`Cannot read MobileNetV2 weights ${path}: ${(err as Error).message}.`);
   }
 }
 
-/** Converts the nsfwjs Keras model and writes weights/mobilenet_v2_1.0_224.onnx. */
-export function buildDefaultWeights(path = DEFAULT_WEIGHTS): { path: string; params: number; bytes: number } {
-  const { bytes, params } = convertMobileNetV2(loadNsfwjsMobileNet());
-  mkdirSync(dirname(path), { recursive: true });
-  // Written beside the target and renamed, so a crash never leaves a truncated model behind.
-  writeFileSync(`${path}.partial`, bytes);
-  renameSync(`${path}.partial`, path);
-  return { path, params, bytes: bytes.length };
-}
-
-interface Inspected {
-  bytes: Uint8Array;
-  layout: 'nhwc' | 'nchw';
-  preprocessing: Preprocessing;
-  params: number;
-  inputName: string;
-  outputName: string;
-}
-
-const dimsOf = (v: import('onnx-proto').onnx.IValueInfoProto) => (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null ? Number(d.dimValue) : -1));
-
-/**
- * Tells the bundled conversion (NHWC in, 7x7x1280 NHWC out) from an ONNX Model Zoo MobileNetV2 (NCHW in, logits
- * out). A Zoo graph is cut where GlobalAveragePool reads the last feature map, and a Transpose makes it NHWC.
- */
-function inspect(raw: Uint8Array, path: string): Inspected {
-  let model: import('onnx-proto').onnx.ModelProto;
-  try {
-    model = onnx.ModelProto.decode(raw);
-  } catch (err) {
-    throw new WgradError(`${path} is not a readable ONNX model (${(err as Error).message}). Rebuild it with 'npm run weights'.`);
+/** The graph's facts: from the model card beside the file when its hash matches, else by parsing the ONNX graph. */
+async function describe(raw: Uint8Array, path: string, sha256: string): Promise<Inspected> {
+  const cardPath = path.replace(/\.onnx$/, '.json');
+  if (cardPath !== path && existsSync(cardPath)) {
+    let card: ModelCard | null = null;
+    try {
+      card = JSON.parse(readFileSync(cardPath, 'utf8')) as ModelCard;
+    } catch {
+      card = null; // unreadable: fall back to the graph itself
+    }
+    if (card?.format === 'wgrad-backbone/1' && card.sha256 === sha256) {
+      return { bytes: raw, layout: card.layout, preprocessing: card.preprocessing, params: card.params, inputName: card.inputName, outputName: card.outputName };
+    }
   }
-  const graph = model.graph!;
-  const input = graph.input!.find((i) => !(graph.initializer ?? []).some((t) => t.name === i.name))!;
-  const dims = dimsOf(input);
-  // Parameters are the weight tensors; rank-0 initializers (Clip's bounds) are constants.
-  const count = (names: Set<string>) =>
-    (graph.initializer ?? []).filter((t) => names.has(t.name!) && (t.dims ?? []).length > 0).reduce((s, t) => s + (t.dims ?? []).reduce((a, b) => a * Number(b), 1), 0);
-  const used = (nodes: import('onnx-proto').onnx.INodeProto[]) => new Set(nodes.flatMap((n) => n.input ?? []));
-  if (dims.length === 4 && dims[3] === 3) {
-    const output = graph.output![0].name!;
-    return { bytes: raw, layout: 'nhwc', preprocessing: 'unit', params: count(used(graph.node!)), inputName: input.name!, outputName: output };
-  }
-  if (dims.length === 4 && dims[1] === 3) {
-    const pool = graph.node!.findIndex((n) => n.opType === 'GlobalAveragePool');
-    if (pool < 0) throw new WgradError(`${path}: an NCHW MobileNetV2 needs a GlobalAveragePool after its last feature map; none found.`);
-    const featureName = graph.node![pool].input![0];
-    // Keep the nodes up to the pool (the graph is topologically sorted), then transpose to NHWC.
-    const kept = graph.node!.slice(0, pool);
-    kept.push({ opType: 'Transpose', input: [featureName], output: ['features_nhwc'], attribute: [{ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 3, 1] }], name: 'features_nhwc' });
-    graph.node = kept;
-    graph.output = [{ name: 'features_nhwc', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }];
-    const names = used(kept);
-    graph.initializer = (graph.initializer ?? []).filter((t) => names.has(t.name!));
-    return { bytes: onnx.ModelProto.encode(model).finish(), layout: 'nchw', preprocessing: 'imagenet', params: count(names), inputName: input.name!, outputName: 'features_nhwc' };
-  }
-  throw new WgradError(`${path}: input ${input.name} has shape [${dims}], neither NHWC [N,224,224,3] nor NCHW [N,3,224,224].`);
+  return inspectOnnx(raw, path);
 }
 
 /**
@@ -133,16 +97,16 @@ export class MobileNetV2 {
   static async load(options: MobileNetV2Options = {}): Promise<MobileNetV2> {
     const path = options.path ?? DEFAULT_WEIGHTS;
     const raw = modelBytes(path);
-    const info = inspect(raw, path);
-    ort ??= await import('onnxruntime-node');
+    const sha256 = createHash('sha256').update(raw).digest('hex');
+    const info = await describe(raw, path, sha256);
+    ort ??= await loadPeer('onnxruntime-node', 'MobileNetV2 (the frozen backbone)', () => import('onnxruntime-node'));
     const session = await ort.InferenceSession.create(info.bytes, {
       executionProviders: ['cpu'],
       intraOpNumThreads: options.threads ?? availableParallelism(),
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
-    const hash = createHash('sha256').update(raw).digest('hex').slice(0, 16);
-    return new MobileNetV2(session, info, path, hash, options.preprocessing ?? info.preprocessing, options.chunkSize ?? 16);
+    return new MobileNetV2(session, info, path, sha256.slice(0, 16), options.preprocessing ?? info.preprocessing, options.chunkSize ?? 16);
   }
 
   /** 'nhwc' for the bundled conversion, 'nchw' for an ONNX Model Zoo file. */

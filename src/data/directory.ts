@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { WgradError } from '../errors.ts';
-import { Rng } from '../random.ts';
+import { WgradError } from '../errors.js';
+import { Rng } from '../tensor/random.js';
 
 /** One file of a class-per-folder tree; size and mtime identify its contents for caches. */
 export interface Sample {

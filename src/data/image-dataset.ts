@@ -1,9 +1,17 @@
-import { WgradError } from '../errors.ts';
-import { tensor } from '../ops/creation.ts';
-import type { Tensor } from '../tensor.ts';
-import { epochOrder, listLabelledFiles, splitSamples, type Sample, type SplitOptions } from './directory.ts';
-import { convertChannels, decodeImage, ImageDecodeError, resizeBilinear, type ColorMode, type Interpolation } from './image.ts';
-import { encodeLabels, type LabelMode } from './labels.ts';
+import { WgradError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { epochOrder, listLabelledFiles, splitSamples, type Sample, type SplitOptions } from './directory.js';
+import { decodeImage, ImageDecodeError } from './decode.js';
+import { convertChannels, resizeBilinear, type ColorMode, type Interpolation } from './image.js';
+import { encodeLabels, type LabelMode } from './labels.js';
+import type { Batch, Dataset, InputStage } from '../train/dataset.js';
+
+/** An input stage that turns an image dataset's batches into features (FrozenBackbone). */
+export interface ImageStage extends InputStage {
+  readonly accepts: 'images';
+  epoch(dataset: ImageDataset, epoch: number): AsyncGenerator<{ features: Tensor; labels: Tensor | null; samples: Sample[]; pixels: Float32Array | null }>;
+}
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.gif', '.webp'];
 
@@ -32,7 +40,7 @@ export interface ImageBatch {
  * Images from a class-per-folder tree, streamed in batches: each epoch decodes only the batch at hand (and the next,
  * prefetched while the current one is used), reshuffled per epoch from the seed.
  */
-export class ImageDataset {
+export class ImageDataset implements Dataset {
   readonly batchSize: number;
   readonly imageSize: [number, number];
   readonly colorMode: ColorMode;
@@ -125,6 +133,18 @@ export class ImageDataset {
 
   [Symbol.asyncIterator](): AsyncGenerator<ImageBatch> {
     return this.epoch();
+  }
+
+  /** Batches for the trainable layers: features when the model starts with a backbone, else pixels [B, H, W, C]. */
+  async *batches(epoch: number, stage: InputStage | null): AsyncGenerator<Batch> {
+    if (stage && stage.accepts !== 'images') {
+      throw new WgradError(`An image dataset cannot feed a ${stage.summaryRow.type} input stage, which takes ${stage.accepts}.`);
+    }
+    if (stage) {
+      for await (const b of (stage as ImageStage).epoch(this, epoch)) yield { x: b.features, y: b.labels, size: b.samples.length, pixels: b.pixels };
+      return;
+    }
+    for await (const b of this.epoch(epoch)) yield { x: batchImages(b), y: b.labels, size: b.samples.length, pixels: b.pixels };
   }
 }
 

@@ -1,4 +1,4 @@
-import { WgradError } from '../errors.ts';
+import { WgradError } from '../errors.js';
 
 /** Decoded pixels, row-major, interleaved channels (1 grey, 3 RGB, 4 RGBA). */
 export interface RawImage {
@@ -14,25 +14,6 @@ export type ColorMode = 'grayscale' | 'rgb' | 'rgba';
  * 'bilinear-align-corners': tf.image.resizeBilinear(alignCorners=true), what nsfwjs's classify() uses.
  */
 export type Interpolation = 'bilinear' | 'bilinear-align-corners';
-
-export class ImageDecodeError extends WgradError {
-  override name = 'ImageDecodeError';
-}
-
-type Sharp = (typeof import('sharp'))['default'];
-let sharpModule: Sharp | null = null;
-
-/** Decodes PNG, JPEG (and anything else sharp reads) to raw 8-bit pixels with their own channel count. */
-export async function decodeImage(path: string): Promise<RawImage> {
-  sharpModule ??= (await import('sharp')).default;
-  try {
-    const { data, info } = await sharpModule(path, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
-    if (info.width === 0 || info.height === 0) throw new Error('empty image');
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
-  } catch (err) {
-    throw new ImageDecodeError(`${path}: not a readable image (${(err as Error).message}).`);
-  }
-}
 
 /** Converts between grey, RGB and RGBA as TensorFlow does: grey is replicated, alpha dropped, luma = ITU-R 601. */
 export function convertChannels(img: RawImage, mode: ColorMode): RawImage {

@@ -1,6 +1,6 @@
-import { WgradError } from '../errors.ts';
-import { tensor } from '../ops/creation.ts';
-import type { Tensor } from '../tensor.ts';
+import { WgradError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export type LabelMode = 'int' | 'categorical' | 'binary';
 

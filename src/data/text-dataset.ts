@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { Tensor } from '../tensor.ts';
-import { epochOrder, listLabelledFiles, splitSamples, type Sample, type SplitOptions } from './directory.ts';
-import { encodeLabels, type LabelMode } from './labels.ts';
+import type { Tensor } from '../tensor/tensor.js';
+import { epochOrder, listLabelledFiles, splitSamples, type Sample, type SplitOptions } from './directory.js';
+import { encodeLabels, type LabelMode } from './labels.js';
+import { WgradError } from '../errors.js';
+import type { Batch, Dataset, InputStage, TextStage } from '../train/dataset.js';
 
 export interface TextDatasetOptions extends SplitOptions {
   batchSize?: number;
@@ -17,7 +19,7 @@ export interface TextBatch {
 }
 
 /** Text files from a class-per-folder tree (the aclImdb layout: train/pos, train/neg), streamed in batches. */
-export class TextDataset {
+export class TextDataset implements Dataset {
   readonly batchSize: number;
   private readonly shuffle: boolean;
   private readonly seed: number;
@@ -59,6 +61,14 @@ export class TextDataset {
 
   [Symbol.asyncIterator](): AsyncGenerator<TextBatch> {
     return this.epoch();
+  }
+
+  /** Token-id batches through the model's TextVectorization. */
+  async *batches(epoch: number, stage: InputStage | null): AsyncGenerator<Batch> {
+    if (!stage || stage.accepts !== 'texts') {
+      throw new WgradError('A text dataset needs a model whose input stage is a TextVectorization (new Model({ input: vectorizer, ... })).');
+    }
+    for await (const b of this.epoch(epoch)) yield { x: (stage as TextStage).call(b.texts), y: b.labels, size: b.texts.length, pixels: null };
   }
 }
 

@@ -1,6 +1,7 @@
-import { WgradError } from '../errors.ts';
-import { tensor } from '../ops/creation.ts';
-import type { Tensor } from '../tensor.ts';
+import { WgradError } from '../errors.js';
+import { tensor } from '../ops/creation.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { TextStage } from '../train/dataset.js';
 
 /** Python's string.punctuation, which Keras strips. */
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -28,7 +29,10 @@ export const OOV = '[UNK]';
  * adapt() builds the vocabulary by frequency (ties broken alphabetically, so it is deterministic); id 0 is
  * padding and 1 the out-of-vocabulary token.
  */
-export class TextVectorization {
+export class TextVectorization implements TextStage {
+  readonly accepts = 'texts' as const;
+  readonly outputDtype = 'int32' as const;
+  readonly summaryRow = { name: 'text_vectorization', type: 'TextVectorization', params: 0 };
   readonly maxTokens: number | undefined;
   readonly outputSequenceLength: number | undefined;
   private readonly standardizeFn: ((t: string) => string) | null;
@@ -76,6 +80,10 @@ export class TextVectorization {
 
   get vocabularySize(): number {
     return this.vocab.length;
+  }
+
+  get outputShape(): readonly number[] | null {
+    return this.outputSequenceLength ? [this.outputSequenceLength] : null;
   }
 
   /** Token ids [texts, length] as int32, padded with 0 and truncated at outputSequenceLength. */

@@ -1,4 +1,5 @@
-import { DeviceError } from '../errors.ts';
+import { DeviceError } from '../errors.js';
+import { host } from '../platform/host.js';
 
 /** Which adapter to use: `auto` tries the platform's real GPU first and falls back to Dawn's OpenGL backend. */
 export type AdapterChoice = 'auto' | 'gpu' | 'opengl' | 'opengles';
@@ -53,7 +54,14 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
   const { create, globals } = await import('webgpu');
   Object.assign(globalThis, globals);
   const tried: string[] = [];
+  const platform = await host();
   for (const attempt of ATTEMPTS[choice]) {
+    // Without a Vulkan loader, Dawn's default backend on Linux can only fail, after printing loader warnings that
+    // need no action on a machine without a GPU. 'gpu', asked for by name, still tries.
+    if (choice === 'auto' && attempt.backend === 'default' && !platform.hasSharedLibrary('libvulkan.so.1')) {
+      tried.push('default (Vulkan): libvulkan.so.1 is not installed');
+      continue;
+    }
     let adapter: GPUAdapter | null = null;
     try {
       const gpu = create(attempt.flags);

@@ -1,7 +1,7 @@
-import { DeviceError } from '../errors.ts';
-import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.ts';
-import { kernelSource } from './kernels.ts';
-import { BufferPool, TexturePool } from './pool.ts';
+import { DeviceError } from '../errors.js';
+import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.js';
+import { kernelSource } from './kernels.js';
+import { BufferPool, TexturePool } from './pool.js';
 
 /**
  * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (as texture_2d_array<f32>),

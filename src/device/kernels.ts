@@ -1,16 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { KERNEL_SOURCES } from '../generated/kernels.js';
 
-/** Absolute path of kernels/ (this file sits two levels below the package root, as does a bundle of it). */
-export const KERNEL_DIR = fileURLToPath(new URL('../../kernels/', import.meta.url));
-const sources = new Map<string, string>();
+/** Names of the kernels in kernels/ (each kernels/<name>.wgsl), embedded in the build by scripts/embed-kernels.mjs. */
+export const KERNEL_NAMES: readonly string[] = Object.keys(KERNEL_SOURCES);
 
-/** WGSL source of kernels/<name>.wgsl, read once. */
+/** WGSL source of kernels/<name>.wgsl, with its includes expanded. */
 export function kernelSource(name: string): string {
-  let src = sources.get(name);
+  const src = KERNEL_SOURCES[name];
   if (src === undefined) {
-    src = readFileSync(KERNEL_DIR + name + '.wgsl', 'utf8');
-    sources.set(name, src);
+    throw new Error(`No kernel '${name}' in kernels/ (known: ${KERNEL_NAMES.join(', ')}); after adding a .wgsl file, run 'npm run kernels'.`);
   }
   return src;
 }

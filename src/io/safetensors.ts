@@ -1,10 +1,10 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { WgradError } from '../errors.ts';
+import { WgradError } from '../errors.js';
+import { host } from '../platform/host.js';
 
 /**
  * The safetensors format: an 8-byte little-endian header length, a JSON header mapping each name to
  * { dtype, shape, data_offsets } (plus "__metadata__" of strings), then the raw little-endian data.
+ * encode/decode work on bytes anywhere; read/write add files (Node).
  */
 export interface SafetensorsEntry {
   dtype: 'F32' | 'F64' | 'I32';
@@ -17,14 +17,12 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
+export type TensorsToSave = Record<string, { shape: readonly number[]; data: ArrayLike<number> }>;
+
 const BYTES = { F32: 4, F64: 8, I32: 4 } as const;
 
-/** Writes float32 tensors. The file appears whole or not at all: it is written beside the target, then renamed. */
-export async function writeSafetensors(
-  path: string,
-  tensors: Record<string, { shape: readonly number[]; data: ArrayLike<number> }>,
-  metadata: Record<string, string> = {},
-): Promise<void> {
+/** Serialises float32 tensors. */
+export function encodeSafetensors(tensors: TensorsToSave, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const chunks: Uint8Array[] = [];
@@ -34,57 +32,60 @@ export async function writeSafetensors(
     offset += data.byteLength;
     chunks.push(new Uint8Array(data.buffer));
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // data starts 8-byte aligned
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.partial-${process.pid}`;
-  const file = await open(tmp, 'w');
-  try {
-    await file.write(head);
-    await file.write(Buffer.from(json));
-    for (const c of chunks) await file.write(c);
-    await file.sync();
-  } catch (err) {
-    await file.close();
-    await rm(tmp, { force: true });
-    throw err;
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const pad = (8 - ((8 + json.length) % 8)) % 8; // data starts 8-byte aligned
+  if (pad) json = new TextEncoder().encode(JSON.stringify(header) + ' '.repeat(pad));
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
   }
-  await file.close();
-  await rename(tmp, path);
+  return out;
 }
 
-export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new WgradError(`Cannot read weights file ${path}: ${(err as Error).message}`);
-  }
-  const bad = (why: string) => new WgradError(`${path} is not a valid safetensors file: ${why}.`);
+/** Parses safetensors bytes; `name` (a path) is used in error messages. */
+export function decodeSafetensors(bytes: Uint8Array, name = 'the safetensors bytes'): SafetensorsFile {
+  const bad = (why: string) => new WgradError(`${name} is not a valid safetensors file: ${why}.`);
   if (bytes.length < 8) throw bad('it is shorter than its 8-byte header length');
-  const n = Number(bytes.readBigUInt64LE(0));
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (8 + n > bytes.length) throw bad(`its header claims ${n} bytes but the file has ${bytes.length}`);
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch {
     throw bad('its header is not JSON');
   }
   const base = 8 + n;
   const tensors: SafetensorsFile['tensors'] = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  for (const [key, entry] of Object.entries(header)) {
+    if (key === '__metadata__') continue;
     const { dtype, shape, data_offsets: [start, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw bad(`tensor '${name}' has dtype ${dtype}; wgrad reads F32, F64 and I32`);
+    if (!(dtype in BYTES)) throw bad(`tensor '${key}' has dtype ${dtype}; wgrad reads F32, F64 and I32`);
     const count = shape.reduce((a, b) => a * b, 1);
     if (end - start !== count * BYTES[dtype as keyof typeof BYTES] || base + end > bytes.length) {
-      throw bad(`tensor '${name}' of shape [${shape}] does not match its byte range [${start}, ${end})`);
+      throw bad(`tensor '${key}' of shape [${shape}] does not match its byte range [${start}, ${end})`);
     }
-    const slice = bytes.buffer.slice(bytes.byteOffset + base + start, bytes.byteOffset + base + end);
+    const slice = bytes.buffer.slice(bytes.byteOffset + base + start, bytes.byteOffset + base + end) as ArrayBuffer;
     const data = dtype === 'F32' ? new Float32Array(slice) : dtype === 'F64' ? new Float64Array(slice) : new Int32Array(slice);
-    tensors[name] = { dtype: dtype as SafetensorsEntry['dtype'], shape, data };
+    tensors[key] = { dtype: dtype as SafetensorsEntry['dtype'], shape, data };
   }
   return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+}
+
+/** Writes float32 tensors to a file that appears whole or not at all (written beside the target, then renamed). */
+export async function writeSafetensors(path: string, tensors: TensorsToSave, metadata: Record<string, string> = {}): Promise<void> {
+  await (await host()).writeFileAtomic(path, [encodeSafetensors(tensors, metadata)]);
+}
+
+export async function readSafetensors(path: string): Promise<SafetensorsFile> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await (await host()).readFile(path);
+  } catch (err) {
+    throw new WgradError(`Cannot read weights file ${path}: ${(err as Error).message}`);
+  }
+  return decodeSafetensors(bytes, path);
 }

@@ -1,19 +1,19 @@
-import { ShapeError, WgradError } from '../errors.ts';
-import { add, div, maximum, mul, notEqual, sub } from '../ops/binary.ts';
-import { cast } from '../ops/cast.ts';
-import { ones, zeros } from '../ops/creation.ts';
-import { dropout } from '../ops/dropout.ts';
-import { gather } from '../ops/gather.ts';
-import { dense, type Activation } from '../ops/matmul.ts';
-import { mean, sum } from '../ops/reduce.ts';
-import { reshape, unsqueeze } from '../ops/shape.ts';
-import { softmax } from '../ops/softmax.ts';
-import { sigmoid, sqrt, square, tanh } from '../ops/unary.ts';
-import { nextSeed } from '../random.ts';
-import { fmt, numel, type Shape } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
-import { glorotUniform, uniform } from './init.ts';
-import { Module, type ForwardOptions } from './module.ts';
+import { ShapeError, WgradError } from '../errors.js';
+import { add, div, maximum, mul, notEqual, sub } from '../ops/binary.js';
+import { cast } from '../ops/cast.js';
+import { ones, zeros } from '../ops/creation.js';
+import { dropout } from '../ops/dropout.js';
+import { gather } from '../ops/gather.js';
+import { dense, type Activation } from '../ops/matmul/index.js';
+import { mean, sum } from '../ops/reduce.js';
+import { reshape, unsqueeze } from '../ops/shape.js';
+import { softmax } from '../ops/softmax.js';
+import { sigmoid, sqrt, square, tanh } from '../ops/unary.js';
+import { nextSeed } from '../tensor/random.js';
+import { fmt, numel, type Shape } from '../tensor/dims.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { glorotUniform, uniform } from './initializers.js';
+import { Module, type ForwardOptions } from './module.js';
 
 /** Activations a Dense layer accepts; relu and gelu run inside the fused dense kernel. */
 export type DenseActivation = 'linear' | 'relu' | 'gelu' | 'sigmoid' | 'softmax' | 'tanh';

@@ -1,7 +1,7 @@
-import { WgradError } from '../errors.ts';
-import type { Shape } from '../shape.ts';
-import { keep, type Tensor } from '../tensor.ts';
-import { loadWeights, saveWeights } from './weights.ts';
+import { WgradError } from '../errors.js';
+import type { Shape } from '../tensor/dims.js';
+import { keep, type Tensor } from '../tensor/tensor.js';
+import { loadWeights, saveWeights } from './weights.js';
 
 export interface CallOptions {
   /** Dropout and similar layers act only when true. Defaults to the module's mode (eval unless train() was called). */

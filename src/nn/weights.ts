@@ -1,8 +1,8 @@
-import { WgradError } from '../errors.ts';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
-import { writeHost } from '../ops/op.ts';
-import { fmt } from '../shape.ts';
-import type { Module } from './module.ts';
+import { WgradError } from '../errors.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { writeHost } from '../ops/op.js';
+import { fmt } from '../tensor/dims.js';
+import type { Module } from './module.js';
 
 /** Saves every parameter under its namedParameters() name, as float32 safetensors. */
 export async function saveWeights(module: Module, path: string): Promise<void> {

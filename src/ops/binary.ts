@@ -1,15 +1,13 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError } from '../errors.ts';
-import { broadcastShapes, broadcastStrides, numel, sameShape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
-import { broadcastIndices } from './cpu.ts';
-import { scalar } from './creation.ts';
-import { defineOp, noGradient, run, type NoGradient } from './op.ts';
-import { sumTo } from './reduce.ts';
-import { neg } from './unary.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError } from '../errors.js';
+import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/dims.js';
+import { Tensor } from '../tensor/tensor.js';
+import { broadcastIndices } from './cpu.js';
+import { scalar } from './creation.js';
+import { defineOp, noGradient, run, type GradOps, type NoGradient } from './op.js';
 
-type BinaryVjp = (grad: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null];
+type BinaryVjp = (grad: Tensor, a: Tensor, b: Tensor, y: Tensor, ops: GradOps) => [Tensor | null, Tensor | null];
 
 /** One member of the binary family: its code in kernels/binary.wgsl, its float64 reference and its gradient. */
 interface BinarySpec {
@@ -23,9 +21,9 @@ const compare = noGradient('comparisons are piecewise constant: their gradient i
 
 const BINARY = {
   add: { code: 0, cpu: (a, b) => a + b, vjp: (g) => [g, g] },
-  sub: { code: 1, cpu: (a, b) => a - b, vjp: (g) => [g, neg(g)] },
+  sub: { code: 1, cpu: (a, b) => a - b, vjp: (g, _a, _b, _y, { neg }) => [g, neg(g)] },
   mul: { code: 2, cpu: (a, b) => a * b, vjp: (g, a, b) => [mul(g, b), mul(g, a)] },
-  div: { code: 3, cpu: (a, b) => a / b, vjp: (g, _a, b, y) => [div(g, b), neg(div(mul(g, y), b))] },
+  div: { code: 3, cpu: (a, b) => a / b, vjp: (g, _a, b, y, { neg }) => [div(g, b), neg(div(mul(g, y), b))] },
   // On ties the whole gradient goes to the first operand (PyTorch splits it; either is a valid subgradient).
   maximum: {
     code: 4,
@@ -94,11 +92,11 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     });
   },
   differentiable: ({ fn }) => !('noGradient' in BINARY[fn].vjp),
-  vjp: (grad, { inputs: [a, b], attrs: { fn }, output }) => {
+  vjp: (grad, { inputs: [a, b], attrs: { fn }, output }, ops) => {
     const rule = BINARY[fn].vjp;
     if ('noGradient' in rule) return [null, null];
-    const [ga, gb] = rule(grad, a, b, output);
-    return [ga && sumTo(ga, a.shape), gb && sumTo(gb, b.shape)];
+    const [ga, gb] = rule(grad, a, b, output, ops);
+    return [ga && ops.sumTo(ga, a.shape), gb && ops.sumTo(gb, b.shape)];
   },
 });
 

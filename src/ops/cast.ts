@@ -1,9 +1,9 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { numel } from '../shape.ts';
-import type { DType, Tensor } from '../tensor.ts';
-import { defineOp, noGradient, run } from './op.ts';
-import { reshape } from './shape.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { numel } from '../tensor/dims.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
+import { defineOp, noGradient, run } from './op.js';
+import { reshape } from './shape.js';
 
 const castOp = defineOp<{ dtype: DType }>({
   name: 'cast',

@@ -1,4 +1,4 @@
-import { broadcastStrides, type Shape } from '../shape.ts';
+import { broadcastStrides, type Shape } from '../tensor/dims.js';
 
 /**
  * Flat source indices of each operand for every output element under broadcasting: out[i] reads

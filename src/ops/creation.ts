@@ -1,11 +1,11 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError, IndexError, ShapeError } from '../errors.ts';
-import { Rng, nextSeed } from '../random.ts';
-import { defaultBackend, getDevice } from '../runtime.ts';
-import { checkShape, fmt, numel, type Shape } from '../shape.ts';
-import { Storage, Tensor, type DType } from '../tensor.ts';
-import { fromHost, type CreateOptions } from './op.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError, IndexError, ShapeError } from '../errors.js';
+import { Rng, nextSeed } from '../tensor/random.js';
+import { defaultBackend, getDevice } from '../device/runtime.js';
+import { checkShape, fmt, numel, type Shape } from '../tensor/dims.js';
+import { Storage, Tensor, type DType } from '../tensor/tensor.js';
+import { fromHost, type CreateOptions } from './op.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 

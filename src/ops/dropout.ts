@@ -1,11 +1,11 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError, WgradError } from '../errors.ts';
-import { dropoutUniform, nextSeed } from '../random.ts';
-import { numel } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
-import { defineOp, run, type OpDef } from './op.ts';
-import { reshape } from './shape.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError, WgradError } from '../errors.js';
+import { dropoutUniform, nextSeed } from '../tensor/random.js';
+import { numel } from '../tensor/dims.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defineOp, run, type OpDef } from './op.js';
+import { reshape } from './shape.js';
 
 interface DropoutAttrs {
   rate: number;

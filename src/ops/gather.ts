@@ -1,10 +1,10 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.ts';
-import { fmt, numel } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
-import { defineOp, fromHost, noGradient, run } from './op.ts';
-import { reshape } from './shape.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.js';
+import { fmt, numel } from '../tensor/dims.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defineOp, fromHost, noGradient, run } from './op.js';
+import { reshape } from './shape.js';
 
 /** Row groups of an index vector: for each distinct row, the positions that read it, in ascending order. */
 function segments(indices: Int32Array): { rows: Int32Array; seg: Int32Array; pos: Int32Array } {

@@ -1,9 +1,9 @@
-import type { GpuDevice } from '../device/device.ts';
-import { WgradError } from '../errors.ts';
-import { isGradEnabled } from '../grad-mode.ts';
-import { defaultBackend, getDevice } from '../runtime.ts';
-import { numel, type Shape } from '../shape.ts';
-import { Storage, Tensor, type BackendName, type CpuArray, type DType, type HostArray } from '../tensor.ts';
+import type { GpuDevice } from '../device/device.js';
+import { WgradError } from '../errors.js';
+import { isGradEnabled } from '../tensor/grad-mode.js';
+import { getDevice } from '../device/runtime.js';
+import { numel } from '../tensor/dims.js';
+import { Storage, Tensor, type BackendName, type CpuArray, type DType } from '../tensor/tensor.js';
 
 export interface Meta {
   shape: readonly number[];
@@ -19,6 +19,9 @@ export interface GpuOutput extends Meta {
   buffer: GPUBuffer;
 }
 
+/** The ops a backward rule may use from other families (ops/grad-ops.ts), passed in by the autograd engine. */
+export type GradOps = typeof import('./grad-ops.js');
+
 export interface VjpContext<A> {
   inputs: readonly Tensor[];
   attrs: A;
@@ -26,7 +29,7 @@ export interface VjpContext<A> {
 }
 
 /** Gradients of an op's inputs from its output's gradient. Written with public ops, so they run on any backend. */
-export type Vjp<A> = (grad: Tensor, ctx: VjpContext<A>) => (Tensor | null)[];
+export type Vjp<A> = (grad: Tensor, ctx: VjpContext<A>, ops: GradOps) => (Tensor | null)[];
 
 /** Marks an op with no gradient (comparisons, argmax) and says why; the compiler still asks every op to choose. */
 export interface NoGradient {
@@ -94,7 +97,7 @@ export function run<A>(op: OpDef<A>, inputs: readonly Tensor[], attrs: A): Tenso
   const differentiable = typeof vjp === 'function' && (op.differentiable?.(attrs) ?? true);
   if (differentiable && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = { op: op.name, inputs, backward: (grad) => vjp(grad, { inputs, attrs, output: out }) };
+    out.node = { op: op.name, inputs, backward: (grad, ops) => vjp(grad, { inputs, attrs, output: out }, ops) };
   }
   return out;
 }
@@ -130,47 +133,5 @@ export function runMulti<A>(op: MultiOpDef<A>, inputs: readonly Tensor[], attrs:
   return outs.map((o) => new Tensor(Storage.onGpu(device, o.buffer), o.shape, o.dtype));
 }
 
-export interface CreateOptions {
-  dtype?: DType;
-  backend?: BackendName;
-  requiresGrad?: boolean;
-}
-
-/** Makes a tensor from host values on the chosen backend (float32 stays float64 on the CPU reference). */
-export function fromHost(values: ArrayLike<number>, shape: Shape, options: CreateOptions = {}): Tensor {
-  const dtype = options.dtype ?? 'float32';
-  const backend = options.backend ?? defaultBackend();
-  let storage: Storage;
-  let ints: Int32Array | null = null;
-  if (dtype === 'int32') ints = Int32Array.from(values);
-  if (backend === 'cpu') {
-    storage = Storage.onCpu(dtype === 'int32' ? ints!.slice() : Float64Array.from(values));
-  } else {
-    const device = getDevice();
-    const host: HostArray = dtype === 'int32' ? ints! : Float32Array.from(values);
-    const buffer = device.alloc(Math.max(host.byteLength, 4));
-    if (host.byteLength > 0) device.upload(buffer, host);
-    storage = Storage.onGpu(device, buffer);
-  }
-  const t = new Tensor(storage, shape, dtype);
-  t.hostInts = ints;
-  if (options.requiresGrad) {
-    t.requiresGrad = true;
-    t.kept = true;
-  }
-  return t;
-}
-
-/**
- * Overwrites a tensor's values in place from the host (loading weights, restoring optimizer state). Views of the
- * tensor see the new values; the autograd graph is not involved.
- */
-export function writeHost(t: Tensor, values: ArrayLike<number>): void {
-  if (values.length !== t.size) {
-    throw new WgradError(`writeHost: ${values.length} values for a tensor of ${t.size} elements ${JSON.stringify(t.shape)}.`);
-  }
-  const storage = t.storage;
-  if (storage.cpu) storage.cpu.set(values);
-  else storage.device!.upload(storage.gpu!, t.dtype === 'int32' ? Int32Array.from(values) : Float32Array.from(values));
-  if (t.dtype === 'int32') t.hostInts = Int32Array.from(values);
-}
+// Host transfers live with the tensor; ops re-export them for the modules that build tensors from values.
+export { fromHost, writeHost, type CreateOptions } from '../tensor/tensor.js';

@@ -1,15 +1,15 @@
-import type { GpuDevice } from '../device/device.ts';
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError } from '../errors.ts';
-import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
-import { div, equal, mul, sub, add } from './binary.ts';
-import { defineOp, noGradient, run } from './op.ts';
-import { detach, expand, reshape } from './shape.ts';
-import { gpuCopy } from './strided.ts';
-import { exp, log } from './unary.ts';
-import { where } from './where.ts';
+import type { GpuDevice } from '../device/device.js';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError } from '../errors.js';
+import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../tensor/dims.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { div, equal, mul, sub, add } from './binary.js';
+import { defineOp, noGradient, run } from './op.js';
+import { detach, expand, reshape } from './shape.js';
+import { gpuCopy } from './strided.js';
+import { exp, log } from './unary.js';
+import { where } from './where.js';
 
 export type ReduceKind = 'sum' | 'max' | 'min';
 const KIND_CODE: Record<ReduceKind, number> = { sum: 0, max: 1, min: 2 };

@@ -1,10 +1,9 @@
-import { IndexError, ShapeError } from '../errors.ts';
-import { isGradEnabled } from '../grad-mode.ts';
-import { broadcastShapes, broadcastStrides, fmt, normAxis, numel, stridesOf, type Shape } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
-import { defineOp, run, type VjpContext } from './op.ts';
-import { sumTo } from './reduce.ts';
-import { cpuCopy, emptyLike, gpuCopy } from './strided.ts';
+import { IndexError, ShapeError } from '../errors.js';
+import { isGradEnabled } from '../tensor/grad-mode.js';
+import { broadcastShapes, broadcastStrides, fmt, normAxis, numel, stridesOf, type Shape } from '../tensor/dims.js';
+import { Tensor } from '../tensor/tensor.js';
+import { defineOp, run, type VjpContext } from './op.js';
+import { cpuCopy, emptyLike, gpuCopy } from './strided.js';
 
 /** A new tensor over the same storage (no copy); it carries no graph. */
 export function view(t: Tensor, shape: Shape): Tensor {
@@ -233,7 +232,7 @@ const expandOp = defineOp<{ shape: number[] }>({
   webgpu(device, [x], _attrs, out) {
     gpuCopy(device, x.buffer, out.buffer, out.shape, { offset: 0, strides: broadcastStrides(x.shape, out.shape) }, { offset: 0, strides: stridesOf(out.shape) });
   },
-  vjp: (g, { inputs: [x] }) => [sumTo(g, x.shape)],
+  vjp: (g, { inputs: [x] }, { sumTo }) => [sumTo(g, x.shape)],
 });
 
 /** Broadcasts to `shape` and materialises the result. */

@@ -1,11 +1,11 @@
-import type { GpuDevice } from '../device/device.ts';
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError } from '../errors.ts';
-import { normAxis, numel, type Shape } from '../shape.ts';
-import type { Tensor } from '../tensor.ts';
-import { defineOp, noGradient, run } from './op.ts';
-import { transpose } from './shape.ts';
+import type { GpuDevice } from '../device/device.js';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError } from '../errors.js';
+import { normAxis, numel, type Shape } from '../tensor/dims.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { defineOp, noGradient, run } from './op.js';
+import { transpose } from './shape.js';
 
 const rowsCols = (shape: Shape): [number, number] => {
   const cols = shape[shape.length - 1] ?? 1;

@@ -1,10 +1,10 @@
-import type { GpuDevice } from '../device/device.ts';
-import { gridFor, MAX_WORKGROUPS } from '../device/device.ts';
-import { copyRowLanes } from '../device/tuning.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { numel, type Shape } from '../shape.ts';
-import type { CpuArray } from '../tensor.ts';
-import { stridedIndices } from './cpu.ts';
+import type { GpuDevice } from '../device/device.js';
+import { gridFor, MAX_WORKGROUPS } from '../device/device.js';
+import { copyRowLanes } from '../device/variants.js';
+import { Uniforms } from '../device/uniforms.js';
+import { numel, type Shape } from '../tensor/dims.js';
+import type { CpuArray } from '../tensor/tensor.js';
+import { stridedIndices } from './cpu.js';
 
 /** A strided walk over `shape`: element idx sits at offset + sum(idx * strides). */
 export interface Walk {

@@ -1,13 +1,12 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError } from '../errors.ts';
-import type { Tensor } from '../tensor.ts';
-import { numel } from '../shape.ts';
-import { div, mul, sub } from './binary.ts';
-import { erf } from './cpu.ts';
-import { defineOp, noGradient, run, type NoGradient } from './op.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError } from '../errors.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { numel } from '../tensor/dims.js';
+import { erf } from './cpu.js';
+import { defineOp, noGradient, run, type GradOps, type NoGradient } from './op.js';
 
-type UnaryVjp = (grad: Tensor, x: Tensor, y: Tensor, alpha: number) => Tensor;
+type UnaryVjp = (grad: Tensor, x: Tensor, y: Tensor, alpha: number, ops: GradOps) => Tensor;
 
 /** One member of the unary family: its code in kernels/unary.wgsl, its float64 reference and its gradient. */
 interface UnarySpec {
@@ -28,19 +27,19 @@ function pow64(x: number, e: number): number {
 
 const UNARY = {
   neg: { code: 0, cpu: (x) => -x, vjp: (g) => neg(g) },
-  exp: { code: 1, cpu: Math.exp, vjp: (g, _x, y) => mul(g, y) },
-  log: { code: 2, cpu: Math.log, vjp: (g, x) => div(g, x) },
-  sqrt: { code: 3, cpu: Math.sqrt, vjp: (g, _x, y) => div(mul(g, 0.5), y) },
-  abs: { code: 4, cpu: Math.abs, vjp: (g, x) => mul(g, sign(x)) },
-  relu: { code: 5, cpu: (x) => Math.max(x, 0), vjp: (g, x) => mul(g, step(x)) },
-  gelu: { code: 6, cpu: gelu64, vjp: (g, x) => mul(g, geluGrad(x)) },
-  tanh: { code: 7, cpu: Math.tanh, vjp: (g, _x, y) => mul(g, sub(1, square(y))) },
-  sigmoid: { code: 8, cpu: (x) => 1 / (1 + Math.exp(-x)), vjp: (g, _x, y) => mul(g, mul(y, sub(1, y))) },
-  pow: { code: 9, cpu: pow64, vjp: (g, x, _y, e) => mul(g, mul(pow(x, e - 1), e)) },
+  exp: { code: 1, cpu: Math.exp, vjp: (g, _x, y, _alpha, { mul }) => mul(g, y) },
+  log: { code: 2, cpu: Math.log, vjp: (g, x, _y, _alpha, { div }) => div(g, x) },
+  sqrt: { code: 3, cpu: Math.sqrt, vjp: (g, _x, y, _alpha, { mul, div }) => div(mul(g, 0.5), y) },
+  abs: { code: 4, cpu: Math.abs, vjp: (g, x, _y, _alpha, { mul }) => mul(g, sign(x)) },
+  relu: { code: 5, cpu: (x) => Math.max(x, 0), vjp: (g, x, _y, _alpha, { mul }) => mul(g, step(x)) },
+  gelu: { code: 6, cpu: gelu64, vjp: (g, x, _y, _alpha, { mul }) => mul(g, geluGrad(x)) },
+  tanh: { code: 7, cpu: Math.tanh, vjp: (g, _x, y, _alpha, { mul, sub }) => mul(g, sub(1, square(y))) },
+  sigmoid: { code: 8, cpu: (x) => 1 / (1 + Math.exp(-x)), vjp: (g, _x, y, _alpha, { mul, sub }) => mul(g, mul(y, sub(1, y))) },
+  pow: { code: 9, cpu: pow64, vjp: (g, x, _y, e, { mul }) => mul(g, mul(pow(x, e - 1), e)) },
   step: { code: 10, cpu: (x) => (x > 0 ? 1 : 0), vjp: noGradient('step is piecewise constant: its gradient is 0 almost everywhere') },
   geluGrad: { code: 11, cpu: geluGrad64, vjp: noGradient('second derivatives of gelu are not implemented') },
-  square: { code: 12, cpu: (x) => x * x, vjp: (g, x) => mul(g, mul(x, 2)) },
-  reciprocal: { code: 13, cpu: (x) => 1 / x, vjp: (g, _x, y) => neg(mul(g, square(y))) },
+  square: { code: 12, cpu: (x) => x * x, vjp: (g, x, _y, _alpha, { mul }) => mul(g, mul(x, 2)) },
+  reciprocal: { code: 13, cpu: (x) => 1 / x, vjp: (g, _x, y, _alpha, { mul }) => neg(mul(g, square(y))) },
   sign: { code: 14, cpu: Math.sign, vjp: noGradient('sign is piecewise constant: its gradient is 0 almost everywhere') },
 } satisfies Record<string, UnarySpec>;
 
@@ -76,10 +75,10 @@ const unaryOp = defineOp<UnaryAttrs>({
     });
   },
   differentiable: ({ fn }) => !('noGradient' in UNARY[fn].vjp),
-  vjp: (grad, { inputs: [x], attrs: { fn, alpha }, output }) => {
+  vjp: (grad, { inputs: [x], attrs: { fn, alpha }, output }, ops) => {
     const rule = UNARY[fn].vjp;
     if ('noGradient' in rule) return [null];
-    return [rule(grad, x, output, alpha)];
+    return [rule(grad, x, output, alpha, ops)];
   },
 });
 

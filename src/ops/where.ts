@@ -1,13 +1,12 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { DTypeError } from '../errors.ts';
-import { broadcastShapes, broadcastStrides, numel } from '../shape.ts';
-import { Tensor } from '../tensor.ts';
-import type { Operand } from './binary.ts';
-import { broadcastIndices } from './cpu.ts';
-import { scalar, zerosLike } from './creation.ts';
-import { defineOp, run } from './op.ts';
-import { sumTo } from './reduce.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { DTypeError } from '../errors.js';
+import { broadcastShapes, broadcastStrides, numel } from '../tensor/dims.js';
+import { Tensor } from '../tensor/tensor.js';
+import type { Operand } from './binary.js';
+import { broadcastIndices } from './cpu.js';
+import { scalar, zerosLike } from './creation.js';
+import { defineOp, run } from './op.js';
 
 const whereOp = defineOp<Record<string, never>>({
   name: 'where',
@@ -43,7 +42,7 @@ const whereOp = defineOp<Record<string, never>>({
       workgroups: grid,
     });
   },
-  vjp: (grad, { inputs: [c, a, b] }) => {
+  vjp: (grad, { inputs: [c, a, b] }, { sumTo }) => {
     const zero = zerosLike(grad);
     return [null, sumTo(where(c, grad, zero), a.shape), sumTo(where(c, zero, grad), b.shape)];
   },

@@ -1,7 +1,7 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import type { Tensor } from '../tensor.ts';
-import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.js';
 
 export interface AdamOptions extends OptimizerOptions {
   beta1?: number;

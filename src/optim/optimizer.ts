@@ -1,14 +1,14 @@
-import { WgradError } from '../errors.ts';
-import { noGrad } from '../grad-mode.ts';
-import { add, div, maximum } from '../ops/binary.ts';
-import { full, zerosLike } from '../ops/creation.ts';
-import { writeHost } from '../ops/op.ts';
-import { sum } from '../ops/reduce.ts';
-import { reshape } from '../ops/shape.ts';
-import { sqrt, square } from '../ops/unary.ts';
-import { keep, tidy, type Tensor } from '../tensor.ts';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.ts';
-import type { LearningRateSchedule } from './schedules.ts';
+import { WgradError } from '../errors.js';
+import { noGrad } from '../tensor/grad-mode.js';
+import { add, div, maximum } from '../ops/binary.js';
+import { full, zerosLike } from '../ops/creation.js';
+import { writeHost } from '../ops/op.js';
+import { sum } from '../ops/reduce.js';
+import { reshape } from '../ops/shape.js';
+import { sqrt, square } from '../ops/unary.js';
+import { keep, tidy, type Tensor } from '../tensor/tensor.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import type { LearningRateSchedule } from './schedules.js';
 
 export interface OptimizerOptions {
   /** A fixed rate, or a schedule evaluated at each step (CosineDecay, ExponentialDecay). */

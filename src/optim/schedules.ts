@@ -1,4 +1,4 @@
-import { WgradError } from '../errors.ts';
+import { WgradError } from '../errors.js';
 
 /** A learning rate as a function of the optimizer's step count (0 for the first update), as Keras's schedules. */
 export interface LearningRateSchedule {

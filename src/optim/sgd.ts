@@ -1,8 +1,8 @@
-import { gridFor } from '../device/device.ts';
-import { Uniforms } from '../device/uniforms.ts';
-import { full } from '../ops/creation.ts';
-import { keep, type Tensor } from '../tensor.ts';
-import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.ts';
+import { gridFor } from '../device/device.js';
+import { Uniforms } from '../device/uniforms.js';
+import { full } from '../ops/creation.js';
+import { keep, type Tensor } from '../tensor/tensor.js';
+import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.js';
 
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number;

@@ -1,5 +1,5 @@
-import { encodePng } from './png.ts';
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphPixel } from './font.ts';
+import { encodePng } from './png.js';
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphPixel } from './font.js';
 import { writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 

@@ -1,5 +1,5 @@
-import type { History } from '../train/model.ts';
-import { Canvas, type Color } from './canvas.ts';
+import type { History } from '../train/model.js';
+import { Canvas, type Color } from './canvas.js';
 
 const TRAIN: Color = [31, 119, 180];
 const VAL: Color = [255, 127, 14];

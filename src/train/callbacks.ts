@@ -1,8 +1,7 @@
-import { rename, writeFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { WgradError } from '../errors.ts';
-import { writeHost } from '../ops/op.ts';
-import type { Model } from './model.ts';
+import { WgradError } from '../errors.js';
+import { host } from '../platform/host.js';
+import { writeHost } from '../ops/op.js';
+import type { Model } from './model.js';
 
 export type Logs = Record<string, number>;
 
@@ -15,10 +14,7 @@ export interface Callback {
 
 /** Writes text so that the file is whole or absent: a temporary file beside it, then a rename. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.partial-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await (await host()).writeFileAtomic(path, [new TextEncoder().encode(text)]);
 }
 
 type Mode = 'min' | 'max' | 'auto';

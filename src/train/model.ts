@@ -1,22 +1,27 @@
-import { WgradError } from '../errors.ts';
-import { noGrad } from '../grad-mode.ts';
-import { FrozenBackbone } from '../backbone/frozen.ts';
-import { TextVectorization } from '../data/text-vectorization.ts';
-import { getLoss, BinaryCrossentropy, type Loss } from '../losses.ts';
-import { Accuracy, BinaryAccuracy, getMetric, type Metric } from '../metrics.ts';
-import { Dense, Sequential } from '../nn/layers.ts';
-import type { Module } from '../nn/module.ts';
-import { add, mul } from '../ops/binary.ts';
-import { zeros } from '../ops/creation.ts';
-import { Adam, AdamW } from '../optim/adam.ts';
-import type { Optimizer } from '../optim/optimizer.ts';
-import { SGD } from '../optim/sgd.ts';
-import { manualSeed } from '../random.ts';
-import { keep, tidy, type Tensor } from '../tensor.ts';
-import { batchCount, epochBatches, type Data, type InputStage } from './batches.ts';
-import type { Callback, Logs } from './callbacks.ts';
-import { Progress, type Verbosity } from './progress.ts';
-import { layerRows, renderSummary, type SummaryRow } from './summary.ts';
+import { WgradError } from '../errors.js';
+import { noGrad } from '../tensor/grad-mode.js';
+import { getLoss, BinaryCrossentropy, type Loss } from './losses.js';
+import { Accuracy, BinaryAccuracy, getMetric, type Metric } from './metrics.js';
+import { Dense, Sequential } from '../nn/layers.js';
+import type { Module } from '../nn/module.js';
+import { add, mul } from '../ops/binary.js';
+import { zeros } from '../ops/creation.js';
+import { Adam, AdamW } from '../optim/adam.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { SGD } from '../optim/sgd.js';
+import { manualSeed } from '../tensor/random.js';
+import { keep, tidy, type Tensor } from '../tensor/tensor.js';
+import { asDataset, type Data } from './batches.js';
+import type { InputStage } from './dataset.js';
+import type { Callback, Logs } from './callbacks.js';
+import { Progress, type Verbosity } from './progress.js';
+import { layerRows, renderSummary, type SummaryRow } from './summary.js';
+
+interface NodeLikeProcess {
+  on?(event: 'SIGINT', fn: () => void): unknown;
+  off?(event: 'SIGINT', fn: () => void): unknown;
+  exit(code: number): never;
+}
 
 export interface ModelOptions {
   name?: string;
@@ -90,10 +95,9 @@ export class Model {
 
   /** Shape of one example as the trainable layers receive it. */
   get headInputShape(): number[] {
-    if (this.input instanceof FrozenBackbone) return [...this.input.featureShape];
-    if (this.input instanceof TextVectorization) {
-      if (!this.input.outputSequenceLength) throw new WgradError('summary(): give the TextVectorization an outputSequenceLength so shapes are known.');
-      return [this.input.outputSequenceLength];
+    if (this.input) {
+      if (!this.input.outputShape) throw new WgradError(`summary(): the ${this.input.summaryRow.type} input stage does not know its output shape yet (give a TextVectorization an outputSequenceLength).`);
+      return [...this.input.outputShape];
     }
     if (!this.inputShape) throw new WgradError(`${this.name}: pass inputShape (without the batch axis) so that the layers can be built.`);
     return this.inputShape;
@@ -102,7 +106,7 @@ export class Model {
   /** Builds every layer by running one zero example through it. */
   build(): void {
     if (this.head.isBuilt) return;
-    const dtype = this.input instanceof TextVectorization ? 'int32' : 'float32';
+    const dtype = this.input?.outputDtype ?? 'float32';
     noGrad(() => tidy(() => void this.head.call(zeros([1, ...this.headInputShape], { dtype }))));
   }
 
@@ -161,25 +165,28 @@ export class Model {
     const history = new History();
     const progress = new Progress(verbose, epochs);
     let interrupted = false;
+    // Under Node, Ctrl-C stops after the current step; a second one quits at once. A browser has no signals.
+    const proc = (globalThis as { process?: NodeLikeProcess }).process;
     const onSigint = () => {
-      if (interrupted) process.exit(130);
+      if (interrupted) proc?.exit(130);
       interrupted = true;
       progress.note('Interrupted: stopping after this step (press Ctrl-C again to quit now).');
     };
-    process.on('SIGINT', onSigint);
+    proc?.on?.('SIGINT', onSigint);
     this.stopTraining = false;
     const context = { activation: this.outputActivation() };
     try {
       for (const cb of callbacks) await cb.onTrainBegin?.(this);
+      const dataset = asDataset(data);
       for (let epoch = 0; epoch < epochs && !this.stopTraining && !interrupted; epoch++) {
-        const steps = batchCount(data);
+        const steps = dataset.length;
         progress.epochBegin(epoch);
         this.head.train();
         for (const m of this.metrics) m.resetState();
         let lossSum: Tensor | null = null;
         let seen = 0;
         let step = 0;
-        for await (const batch of epochBatches(data, this.input, epoch)) {
+        for await (const batch of dataset.batches(epoch, this.input)) {
           if (!batch.y) throw new WgradError('fit() needs labelled data (labelMode must not be null).');
           const weighted = tidy(() => {
             const out = this.head.call(batch.x, { training: true });
@@ -213,7 +220,7 @@ export class Model {
       }
       for (const cb of callbacks) await cb.onTrainEnd?.(this);
     } finally {
-      process.off('SIGINT', onSigint);
+      proc?.off?.('SIGINT', onSigint);
       this.head.eval();
     }
     history.stopped = interrupted ? 'interrupted' : this.stopTraining ? 'early-stopping' : null;
@@ -237,7 +244,7 @@ export class Model {
     let lossSum: Tensor | null = null;
     let seen = 0;
     const context = { activation: this.outputActivation() };
-    for await (const batch of epochBatches(data, this.input, 0)) {
+    for await (const batch of asDataset(data).batches(0, this.input)) {
       if (!batch.y) throw new WgradError('evaluate() needs labelled data.');
       const next = noGrad(() =>
         tidy(() => {
@@ -264,7 +271,7 @@ export class Model {
   async *predict(data: Data): AsyncGenerator<{ output: Tensor; labels: Tensor | null; pixels: Float32Array | null }> {
     this.build();
     this.head.eval();
-    for await (const batch of epochBatches(data, this.input, 0)) {
+    for await (const batch of asDataset(data).batches(0, this.input)) {
       const output = noGrad(() => tidy(() => this.head.call(batch.x)));
       batch.x.dispose();
       yield { output, labels: batch.y, pixels: batch.pixels };
@@ -276,10 +283,9 @@ export class Model {
     this.build();
     const rows: SummaryRow[] = [];
     const shape = this.headInputShape;
-    if (this.input instanceof FrozenBackbone) {
-      rows.push({ name: 'mobilenet_v2', type: 'MobileNetV2, frozen', outputShape: [null, ...this.input.featureShape], params: this.input.params, trainable: false });
-    } else if (this.input instanceof TextVectorization) {
-      rows.push({ name: 'text_vectorization', type: 'TextVectorization', outputShape: [null, ...shape], params: 0, trainable: false });
+    if (this.input) {
+      const { name, type, params } = this.input.summaryRow;
+      rows.push({ name, type, outputShape: [null, ...shape], params, trainable: false });
     }
     rows.push(...layerRows(this.layers, shape));
     const text = renderSummary(this.name, rows);

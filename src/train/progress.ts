@@ -1,6 +1,27 @@
-import type { Logs } from './callbacks.ts';
+import type { Logs } from './callbacks.js';
 
 export type Verbosity = 0 | 1 | 2;
+
+/** Where progress goes: a terminal (redrawn in place when isTTY) or any sink of text. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
+
+// Node's stdout when there is one; in a browser, whole lines to the console.
+const defaultStream = (): ProgressStream => {
+  const out = (globalThis as { process?: { stdout?: ProgressStream } }).process?.stdout;
+  if (out) return out;
+  let line = '';
+  return {
+    write(text: string) {
+      line += text;
+      const parts = line.split('\n');
+      line = parts.pop() ?? '';
+      for (const p of parts) console.log(p.replace(/\r\x1b\[K/g, ''));
+    },
+  };
+};
 
 const fmtLogs = (logs: Logs) =>
   Object.entries(logs)
@@ -21,7 +42,7 @@ export class Progress {
   constructor(
     private readonly verbose: Verbosity,
     private readonly epochs: number,
-    private readonly stream: NodeJS.WriteStream = process.stdout,
+    private readonly stream: ProgressStream = defaultStream(),
   ) {
     this.interactive = verbose === 1 && !!stream.isTTY;
   }

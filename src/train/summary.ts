@@ -1,4 +1,4 @@
-import type { Module } from '../nn/module.ts';
+import type { Module } from '../nn/module.js';
 
 export interface SummaryRow {
   name: string;

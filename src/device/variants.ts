@@ -1,0 +1,52 @@
+import type { AdapterReport } from './adapter.js';
+import { copyLanesOverride } from './test-hooks.js';
+
+/**
+ * The kernel variants wgrad can choose between, and the default choice per adapter. Every variant computes the same
+ * result; the parity tests run all of them. Where each default came from (adapter, date, numbers) is in
+ * docs/kernel-choices.md; autotune() measures the matmul choice again on each adapter.
+ *
+ * - 'texture' (kernels/matmul_texture.wgsl): up to 16x16 outputs per invocation, A and B read from rgba32float
+ *   texture arrays. The default for software adapters, where texture loads beat buffer loads.
+ * - 'texture-tall': the same kernel on 8x8 workgroups, which amortises llvmpipe's per-workgroup cost.
+ * - 'regblock' (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 buffer loads, 8x1 workgroups.
+ * - 'regblock-wide': the same kernel on 64x1 workgroups.
+ * - 'tiled' (kernels/matmul_tiled.wgsl): a 64x64 workgroup tile in workgroup memory, 4x4 per invocation. The
+ *   default for hardware GPUs.
+ */
+export type MatmulVariant = 'texture' | 'texture-tall' | 'regblock' | 'regblock-wide' | 'tiled';
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['texture', 'texture-tall', 'regblock', 'regblock-wide', 'tiled'];
+
+export interface MatmulConfig {
+  kernel: 'matmul_texture' | 'matmul_regblock' | 'matmul_tiled';
+  workgroupX: number;
+  /** Rows of invocations per workgroup (matmul_texture only). */
+  workgroupY?: number;
+}
+
+export const MATMUL_CONFIGS: Record<MatmulVariant, MatmulConfig> = {
+  texture: { kernel: 'matmul_texture', workgroupX: 8 },
+  'texture-tall': { kernel: 'matmul_texture', workgroupX: 8, workgroupY: 8 },
+  regblock: { kernel: 'matmul_regblock', workgroupX: 8 },
+  'regblock-wide': { kernel: 'matmul_regblock', workgroupX: 64 },
+  tiled: { kernel: 'matmul_tiled', workgroupX: 16 },
+};
+
+export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
+
+/**
+ * MultiHeadSelfAttention / MultiHeadAttention with attention: 'auto'. Composing (texture matmuls, softmax, strided
+ * copies) beat the fused kernels on every adapter measured (llvmpipe and an H100); the fused kernels, which never
+ * write the [T, T] scores, are kept by name for memory.
+ */
+export const defaultAttentionImpl = (_report: AdapterReport): 'fused' | 'unfused' => 'unfused';
+
+/** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
+export interface TextureTile {
+  tm: number;
+  rg: number;
+  cj: number;
+}
+
+/** Lanes per workgroup of copy_rows.wgsl: one 256-bit SIMD group on llvmpipe, a warp's worth elsewhere. */
+export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride.value ?? (report.software ? 8 : 64);

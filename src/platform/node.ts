@@ -1,0 +1,64 @@
+// The Node host: files and the tuning cache on disk. Loaded lazily by platform/host.ts, never by a browser bundle.
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { Host, TuningRecord } from './host.js';
+
+/** Where autotune results live: $XDG_CACHE_HOME/wgrad/tuning.json, else ~/.cache/wgrad/tuning.json. */
+export function tuningCachePath(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'wgrad', 'tuning.json');
+}
+
+async function writeFileAtomic(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.partial-${process.pid}`;
+  const file = await open(tmp, 'w');
+  try {
+    for (const c of chunks) await file.write(c);
+    await file.sync();
+  } catch (err) {
+    await file.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await file.close();
+  await rename(tmp, path);
+}
+
+// Where glibc's loader finds libraries on the distributions wgrad runs on (Debian, Ubuntu, Fedora, Arch).
+const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib64', '/lib64', '/usr/lib', '/lib', '/usr/local/lib'];
+
+function hasSharedLibrary(name: string): boolean {
+  if (process.platform !== 'linux') return true;
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), ...LIBRARY_DIRS];
+  return dirs.some((d) => existsSync(join(d, name)));
+}
+
+export const nodeHost: Host = {
+  kind: 'node',
+  async readFile(path) {
+    const b = await readFile(path);
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  },
+  writeFileAtomic,
+  hasSharedLibrary,
+  async appendFile(path, text) {
+    await mkdir(dirname(path), { recursive: true });
+    await appendFile(path, text);
+  },
+  async readTuning() {
+    try {
+      return JSON.parse(await readFile(tuningCachePath(), 'utf8')) as Record<string, TuningRecord>;
+    } catch {
+      return {}; // missing or damaged: it only costs a re-tune
+    }
+  },
+  async writeTuning(cache) {
+    try {
+      await writeFileAtomic(tuningCachePath(), [new TextEncoder().encode(JSON.stringify(cache, null, 1))]);
+    } catch {
+      // A read-only home only costs a re-tune next time.
+    }
+  },
+};
