@@ -4,31 +4,46 @@
 // this machine's adapter in one run. Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
 import { cpus } from 'node:os';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as wg from '../src/node.js';
 import type { Timing } from '../src/node.js';
 import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
 import { threadProbe } from './thread-probe.js';
 import { cases, type Case } from './cases.js';
+import { parseFlags } from '../scripts/cli.js';
 
-const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(name);
-const option = (name: string) => (argv.indexOf(name) >= 0 ? argv[argv.indexOf(name) + 1] : undefined);
-const quick = flag('--quick');
-// --peers webgpu,wasm,ort picks peers (all by default); --no-peers times wgrad alone.
 const PEERS = ['webgpu', 'wasm', 'ort'];
-const peerList = flag('--no-peers') ? [] : (option('--peers')?.split(',') ?? PEERS);
+const args = parseFlags('npm run bench --', "Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm) and ONNX Runtime's CPU MatMul, on this machine's adapter.", {
+  quick: { type: 'boolean', default: false, description: 'one timed run per case and no machine-state probe (a smoke test, not a measurement)' },
+  filter: { type: 'string', default: '', description: 'only the cases whose name matches this regular expression' },
+  peers: { type: 'string', default: PEERS.join(','), description: `comma-separated peers to time beside wgrad, from ${PEERS.join(', ')}` },
+  'no-peers': { type: 'boolean', default: false, description: 'time wgrad alone' },
+  interleave: { type: 'boolean', default: false, description: "time every library on a case before the next case (fairer on a machine whose speed drifts), instead of each library's cases in a block" },
+  json: { type: 'string', default: '', description: 'also write the results as JSON to this file' },
+  markdown: { type: 'string', default: '', description: 'also write the table as Markdown to this file' },
+});
+const quick = args.quick;
+const peerList = args['no-peers'] ? [] : args.peers.split(',').map((p) => p.trim()).filter(Boolean);
 const unknownPeer = peerList.find((p) => !PEERS.includes(p));
-if (unknownPeer) throw new Error(`bench: unknown peer '${unknownPeer}'; --peers takes a comma-separated list of ${PEERS.join(', ')}.`);
-const filter = option('--filter') ? new RegExp(option('--filter')!) : null;
+if (unknownPeer) {
+  process.stderr.write(`npm run bench --: unknown peer '${unknownPeer}'; --peers takes a comma-separated list of ${PEERS.join(', ')}.\n`);
+  process.exit(2);
+}
+let filter: RegExp | null = null;
+try {
+  filter = args.filter ? new RegExp(args.filter) : null;
+} catch (err) {
+  process.stderr.write(`npm run bench --: --filter is not a regular expression: ${(err as Error).message}\n`);
+  process.exit(2);
+}
 const runs = quick ? 1 : 5;
-const interleave = flag('--interleave');
+const interleave = args.interleave;
 
 // The probe runs before the device opens: on an H100 over Vulkan, with the probe between opening the device and the
 // first case, the kernels then ran 4-5x slower (2048^3: 3.8 against 0.7 ms).
 const probe = quick ? null : await threadProbe();
-const info = await wg.init({ log: false });
-const version = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+const info = await wg.init({ log: false, debug: args.debug });
+const version = wg.VERSION;
 const r = info.adapter!;
 console.log(`wgrad ${version} bench, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`);
@@ -144,7 +159,7 @@ if (peerList.length > 0) {
   for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}`);
 }
 console.log('Ratios are wgrad\'s speed over the peer\'s (peer ms / wgrad ms): above 1x wgrad is faster.');
-const markdown = option('--markdown');
+const markdown = args.markdown || undefined;
 if (markdown) {
   const lines = [
     `| case | shape | wgrad ms (min-max) | wgrad rate | tfjs-webgpu ms | wgrad ÷ tfjs-webgpu | tfjs-wasm ms | wgrad ÷ tfjs-wasm | ORT ms | wgrad ÷ ORT |`,
@@ -156,5 +171,5 @@ if (markdown) {
   ];
   writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
 }
-const json = option('--json');
+const json = args.json || undefined;
 if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpus()[0]?.model, runs, order: interleave ? 'interleaved' : 'blocks', rows }, null, 1));

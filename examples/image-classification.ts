@@ -4,17 +4,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wg from '../src/node.js';
-import { parseArgs } from './args.js';
+import { parseFlags } from '../scripts/cli.js';
 import { exportFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './corpora/fashion-mnist.js';
 
-const args = parseArgs(
-  { data: '', out: 'out/image-classification', epochs: 3, 'batch-size': 32, 'per-class': 50, 'test-per-class': 50, classes: 10, 'validation-split': 0.1, seed: 42, 'learning-rate': 0.001, 'lr-schedule': 'constant', patience: 0, weights: '' },
-  'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.',
-);
-if (!['constant', 'cosine'].includes(args['lr-schedule'])) throw new Error(`--lr-schedule takes constant or cosine, got '${args['lr-schedule']}'.`);
+const args = parseFlags('npm run demo --', 'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.', {
+  data: { type: 'string', default: '', description: 'image folder: train/ and validation/ subfolders, or class folders split by --validation-split (unset: Fashion-MNIST from the Debian package)' },
+  out: { type: 'string', default: 'out/image-classification', description: 'folder for the data export, feature cache, history, weights and plots' },
+  epochs: { type: 'number', default: 3, integer: true, min: 0, description: 'training epochs (0: evaluate only, with --weights)' },
+  'batch-size': { type: 'number', default: 32, integer: true, min: 1, description: 'images per step' },
+  'per-class': { type: 'number', default: 50, integer: true, min: 1, description: 'Fashion-MNIST training images per class' },
+  'test-per-class': { type: 'number', default: 50, integer: true, min: 1, description: 'Fashion-MNIST test images per class, from the official test file' },
+  classes: { type: 'number', default: 10, integer: true, min: 2, description: 'how many Fashion-MNIST classes to use' },
+  'validation-split': { type: 'number', default: 0.1, min: 0, description: 'fraction of the training images held out for validation' },
+  seed: { type: 'number', default: 42, integer: true, description: 'seed for the split, the shuffles, the weights and dropout' },
+  'learning-rate': { type: 'number', default: 0.001, min: 0, description: "Adam's learning rate" },
+  'lr-schedule': { type: 'string', default: 'constant', choices: ['constant', 'cosine'], description: 'learning-rate schedule; cosine decays to 0 over the run' },
+  patience: { type: 'number', default: 0, integer: true, min: 0, description: 'stop after this many epochs without a better val_loss and keep the best weights (0: off)' },
+  weights: { type: 'string', default: '', description: 'start from a saved head (head.safetensors of an earlier run)' },
+});
 const start = performance.now();
-const info = await wg.init();
-console.log(`wgrad ${info.description}`);
+await wg.init({ debug: args.debug });
 
 // The backbone carries its preprocessing: these weights want x/255 after an align-corners resize.
 const backbone = await wg.MobileNetV2.load();

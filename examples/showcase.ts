@@ -1,8 +1,10 @@
 // A tiny model trained end to end on the GPU: a two-layer network separating three interleaved spirals.
 // Run: npm run showcase
 import * as wg from '../src/node.js';
+import { parseFlags } from '../scripts/cli.js';
 
-const info = await wg.init();
+const args = parseFlags('npm run showcase --', 'Trains a two-layer network on three interleaved spirals and writes showcase.png.', {});
+const info = await wg.init({ debug: args.debug });
 console.log(`backend: ${info.description}`);
 
 // Three spirals of 200 points each: a classic problem no linear model solves.

@@ -4,16 +4,24 @@
 // layout; --data takes any such folder (aclImdb/ itself works: pass --classes neg,pos to leave out 'unsup').
 import { join } from 'node:path';
 import * as wg from '../src/node.js';
-import { parseArgs } from './args.js';
+import { parseFlags } from '../scripts/cli.js';
 import { exportSpamAssassin } from './corpora/spam-assassin.js';
 
-const args = parseArgs(
-  { data: '', classes: '', out: 'out/text-classification', epochs: 5, 'batch-size': 32, 'max-tokens': 10000, 'sequence-length': 200, 'embedding-dim': 64, heads: 4, 'limit-per-class': 0, seed: 42 },
-  'Trains the seed-2 text classifier (binary) on an aclImdb-style folder, or on the SpamAssassin corpus.',
-);
+const args = parseFlags('npm run text-demo --', 'Trains the seed-2 text classifier (binary) on an aclImdb-style folder, or on the SpamAssassin corpus.', {
+  data: { type: 'string', default: '', description: 'folder with train/<class>/*.txt and test/<class>/*.txt (unset: the SpamAssassin corpus from npm)' },
+  classes: { type: 'string', default: '', description: 'comma-separated class folders to use, in label order (unset: every folder)' },
+  out: { type: 'string', default: 'out/text-classification', description: 'folder for the corpus export, history and weights' },
+  epochs: { type: 'number', default: 5, integer: true, min: 0, description: 'training epochs' },
+  'batch-size': { type: 'number', default: 32, integer: true, min: 1, description: 'texts per step' },
+  'max-tokens': { type: 'number', default: 10000, integer: true, min: 3, description: 'vocabulary size, padding and OOV included' },
+  'sequence-length': { type: 'number', default: 200, integer: true, min: 1, description: 'tokens per text after padding or truncation' },
+  'embedding-dim': { type: 'number', default: 64, integer: true, min: 1, description: 'width of the embedding and of attention' },
+  heads: { type: 'number', default: 4, integer: true, min: 1, description: 'attention heads (must divide --embedding-dim)' },
+  'limit-per-class': { type: 'number', default: 0, integer: true, min: 0, description: 'at most this many texts per class from the corpus (0: all)' },
+  seed: { type: 'number', default: 42, integer: true, description: 'seed for the split, the shuffles, the weights and dropout' },
+});
 const start = performance.now();
-const info = await wg.init();
-console.log(`wgrad ${info.description}`);
+await wg.init({ debug: args.debug });
 
 let root = args.data;
 if (!root) {

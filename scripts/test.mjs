@@ -1,7 +1,10 @@
 // npm test: runs the uvu suite (with GC exposed, for the memory tests) and fails unless every test ran and passed.
 // uvu reports a suite whose before() hook threw as "(0 / N)" and still exits 0; this wrapper counts instead, and
 // prints the plain closing line "N passed, N failed".
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+
+// Kernels are embedded from kernels/*.wgsl: refresh them so that an edited kernel is the one tested.
+execFileSync(process.execPath, ['scripts/embed-kernels.mjs'], { stdio: 'inherit' });
 
 const args = ['--expose-gc', 'node_modules/uvu/bin.js', '-r', 'tsx', 'test', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -26,7 +26,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** Encodes 8-bit RGBA pixels as a PNG (colour type 6, no interlace, filter 0 on every row). */
-export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Buffer {
+export function encodePng(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): Uint8Array {
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);

