@@ -244,7 +244,7 @@ fit('the example scripts run end to end with tiny settings (so the README comman
   assert.match(image, /test \(official Fashion-MNIST test file\): loss/);
   assert.match(image, /softmax-regression probe/);
   for (const f of ['history.png', 'history.csv', 'attention-1.png']) assert.ok(existsSync(join(root, 'ex1', f)), f);
-  assert.throws(() => run('examples/image-classification.ts', ['--lr-schedule', 'linear']), /--lr-schedule takes constant or cosine/);
+  assert.throws(() => run('examples/image-classification.ts', ['--lr-schedule', 'linear']), /--lr-schedule takes one of constant, cosine, got 'linear'/);
   // A saved head evaluates again without training: the same test loss as the run that trained it.
   const again = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '0', '--batch-size', '4', '--weights', join(root, 'ex1', 'head.safetensors'), '--out', join(root, 'ex1')]);
   assert.match(again, /loaded the head from/);
