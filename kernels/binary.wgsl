@@ -6,6 +6,8 @@
 // partial vec4 touches padding only. The grid is grid_x workgroups wide, sized to the work by the host.
 // OP codes (kept in step with src/ops/binary.ts):
 //   0 add 1 sub 2 mul 3 div 4 maximum 5 minimum 6 equal 7 notEqual 8 greater 9 greaterEqual 10 less 11 lessEqual
+
+//#include "nan.wgsl"
 struct Params {
   n: u32, rank: u32, grid_x: u32,
   shape: array<vec4<u32>, 2>,
@@ -30,8 +32,8 @@ fn apply(x: vec4<f32>, y: vec4<f32>) -> vec4<f32> {
     case 1u: { return x - y; }
     case 2u: { return x * y; }
     case 3u: { return x / y; }
-    case 4u: { return max(x, y); }
-    case 5u: { return min(x, y); }
+    case 4u: { return nan_max4(x, y); }
+    case 5u: { return nan_min4(x, y); }
     case 6u: { return mask(x == y); }
     case 7u: { return mask(x != y); }
     case 8u: { return mask(x > y); }

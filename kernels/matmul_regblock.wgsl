@@ -8,6 +8,8 @@
 // 4x16 vec4 7.8-8.0 GFLOP/s, 16x16 vec4 7.0, 8x16 5.4, 2x16 5.5, scalar-load 16x16 2.5 (see docs/kernel-choices.md).
 // Tails: rows past M and vec4 columns past N4 clamp their loads and skip their stores.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form).
+
+//#include "nan.wgsl"
 struct Params { m: u32, n: u32, k4: u32, n4: u32, a_batch: u32, b_batch: u32, c_batch: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -35,7 +37,7 @@ fn erf_approx(v: f32) -> f32 {
 fn epilogue(v: f32, col: u32) -> f32 {
   var r = v;
   if (HAS_BIAS) { r += bias[col]; }
-  if (ACT == 1u) { r = max(r, 0.0); }
+  if (ACT == 1u) { r = nan_max(r, 0.0); }
   if (ACT == 2u) { r = 0.5 * r * (1.0 + erf_approx(r * 0.70710678118654752)); }
   return r;
 }

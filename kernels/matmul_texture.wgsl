@@ -24,6 +24,8 @@
 // copyBufferToTexture requires. Row g of the stack starts at texel ((g % pack) * row texels, g / pack) (stack_at).
 // B's rows run along K unless TRANS_B, so there rows past K (K % 4 != 0) would read the next batch, and are zeroed.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form), a vec4 at a time.
+
+//#include "nan.wgsl"
 struct Params {
   m: u32, n: u32, k4: u32, n4: u32, a_layer: u32, b_layer: u32, c_batch: u32, c_base: u32,
   col_blocks: u32, row_blocks: u32, batches: u32, grid_x: u32,  // FLAT only
@@ -75,7 +77,7 @@ fn erf4(v: vec4<f32>) -> vec4<f32> {
 }
 
 fn activate(v: vec4<f32>) -> vec4<f32> {
-  if (ACT == 1u) { return max(v, vec4<f32>(0.0)); }
+  if (ACT == 1u) { return nan_max4(v, vec4<f32>(0.0)); }
   if (ACT == 2u) { return 0.5 * v * (1.0 + erf4(v * 0.70710678118654752)); }
   return v;
 }

@@ -5,6 +5,8 @@
 // a 64x16 tile of op(A) and a 16x64 tile of op(B) in workgroup memory, loading along each operand's contiguous axis
 // so neighbouring invocations read neighbouring addresses. Out-of-range elements stage as 0, so any M, N, K works.
 // Epilogue: + bias[col] with HAS_BIAS, then ACT 0 none, 1 relu, 2 gelu (erf form).
+
+//#include "nan.wgsl"
 struct Params { m: u32, n: u32, k: u32, a_batch: u32, b_batch: u32, c_batch: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -36,7 +38,7 @@ fn erf_approx(v: f32) -> f32 {
 fn epilogue(v: f32, col: u32) -> f32 {
   var r = v;
   if (HAS_BIAS) { r += bias[col]; }
-  if (ACT == 1u) { r = max(r, 0.0); }
+  if (ACT == 1u) { r = nan_max(r, 0.0); }
   if (ACT == 2u) { r = 0.5 * r * (1.0 + erf_approx(r * 0.70710678118654752)); }
   return r;
 }

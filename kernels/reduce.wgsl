@@ -4,6 +4,8 @@
 // reduction to few outputs still spreads over many invocations.
 // Adjacent invocations take adjacent j, so reads along inner are contiguous.
 // OP: 0 sum, 1 max, 2 min.
+
+//#include "nan.wgsl"
 struct Params { outer: u32, r: u32, inner: u32, chunk: u32, chunks: u32, scale: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -40,8 +42,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   for (var r = r0; r < r1; r++) {
     let v = x[base];
     switch OP {
-      case 1u: { acc = max(acc, v); }
-      case 2u: { acc = min(acc, v); }
+      case 1u: { acc = nan_max(acc, v); }
+      case 2u: { acc = nan_min(acc, v); }
       default: { acc += v; }
     }
     base += p.inner;

@@ -5,6 +5,8 @@
 // OP codes (kept in step with src/ops/unary.ts):
 //   0 neg  1 exp  2 log  3 sqrt  4 abs  5 relu  6 gelu (erf form)  7 tanh  8 sigmoid  9 pow(x, alpha)
 //   10 step (x > 0 ? 1 : 0, ReLU's derivative)  11 gelu'(x)  12 square  13 reciprocal  14 sign
+
+//#include "nan.wgsl"
 struct Params { n4: u32, alpha: f32, grid_x: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -44,7 +46,9 @@ fn signed_pow(v: vec4<f32>, e: f32) -> vec4<f32> {
   let odd = is_int && (i32(e) & 1) == 1;
   let neg = v < vec4<f32>(0.0);
   let signed = select(r, -r, neg & vec4<bool>(odd));
-  return select(signed, vec4<f32>(from_bits(0x7fc00000u)), neg & vec4<bool>(!is_int));
+  let finite = abs(v) < vec4<f32>(from_bits(0x7f800000u));
+  let out = select(signed, vec4<f32>(from_bits(0x7fc00000u)), neg & finite & vec4<bool>(!is_int));
+  return select(out, v, is_nan4(v));
 }
 
 fn apply(v: vec4<f32>) -> vec4<f32> {
@@ -54,7 +58,7 @@ fn apply(v: vec4<f32>) -> vec4<f32> {
     case 2u: { return log(v); }
     case 3u: { return sqrt(v); }
     case 4u: { return abs(v); }
-    case 5u: { return max(v, vec4<f32>(0.0)); }
+    case 5u: { return nan_max4(v, vec4<f32>(0.0)); }
     case 6u: { return 0.5 * v * (1.0 + erf_approx(v * 0.70710678118654752)); }
     case 7u: { return stable_tanh(v); }
     case 8u: { return 1.0 / (1.0 + exp(-v)); }
@@ -66,7 +70,7 @@ fn apply(v: vec4<f32>) -> vec4<f32> {
     }
     case 12u: { return v * v; }
     case 13u: { return 1.0 / v; }
-    case 14u: { return sign(v); }
+    case 14u: { return select(sign(v), v, is_nan4(v)); }
     default: { return v; }
   }
 }

@@ -58,7 +58,7 @@ export { resizeBilinear, convertChannels, type RawImage, type ColorMode, type In
 export { encodeLabels, type LabelMode } from './data/labels.js';
 export { softmaxProbe, bagOfWordsLogistic, type ProbeResult } from './train/baselines.js';
 
-export { Model, History, type ModelOptions, type CompileOptions, type FitOptions, type OptimizerSpec } from './train/model.js';
+export { Model, History, NonFiniteLossError, type ModelOptions, type CompileOptions, type FitOptions, type OptimizerSpec } from './train/model.js';
 export { EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, type Callback, type Logs, type ReduceLROnPlateauOptions } from './train/callbacks.js';
 export type { ArrayData, Data } from './train/batches.js';
 export { isDataset, type Dataset, type Batch, type InputStage, type TextStage } from './train/dataset.js';

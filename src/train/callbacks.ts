@@ -23,6 +23,16 @@ const better = (mode: Mode, monitor: string, a: number, b: number, minDelta: num
   return m === 'min' ? a < b - minDelta : a > b + minDelta;
 };
 
+/**
+ * Whether `value` improves on `best` (null: nothing seen yet). NaN is the worst value: it never improves, so a NaN
+ * epoch counts against patience and is never saved as the best (NaN also stood for "nothing seen yet" here before,
+ * which made every NaN epoch the best).
+ */
+function improves(mode: Mode, monitor: string, value: number, best: number | null, minDelta: number): boolean {
+  if (Number.isNaN(value)) return false;
+  return best === null || better(mode, monitor, value, best, minDelta);
+}
+
 function monitored(logs: Logs, monitor: string, who: string): number {
   const v = logs[monitor];
   if (v === undefined) throw new WgradError(`${who}: '${monitor}' is not in the logs (${Object.keys(logs).join(', ')}); pass validationData or monitor another key.`);
@@ -32,7 +42,7 @@ function monitored(logs: Logs, monitor: string, who: string): number {
 /** Stops training when `monitor` has not improved for `patience` epochs; can restore the best epoch's weights. */
 export class EarlyStopping implements Callback {
   readonly monitor: string;
-  private best = NaN;
+  private best: number | null = null;
   private wait = 0;
   private bestWeights: Float32Array[] | null = null;
   bestEpoch = -1;
@@ -43,14 +53,14 @@ export class EarlyStopping implements Callback {
   }
 
   onTrainBegin(): void {
-    this.best = NaN;
+    this.best = null;
     this.wait = 0;
     this.bestWeights = null;
   }
 
   async onEpochEnd(epoch: number, logs: Logs, model: Model): Promise<void> {
     const value = monitored(logs, this.monitor, 'EarlyStopping');
-    if (Number.isNaN(this.best) || better(this.options.mode ?? 'auto', this.monitor, value, this.best, this.options.minDelta ?? 0)) {
+    if (improves(this.options.mode ?? 'auto', this.monitor, value, this.best, this.options.minDelta ?? 0)) {
       this.best = value;
       this.bestEpoch = epoch;
       this.wait = 0;
@@ -89,7 +99,7 @@ export class ReduceLROnPlateau implements Callback {
   readonly monitor: string;
   /** The rate after each epoch, for inspection. */
   readonly rates: number[] = [];
-  private best = NaN;
+  private best: number | null = null;
   private wait = 0;
   private cooldownLeft = 0;
 
@@ -103,7 +113,7 @@ export class ReduceLROnPlateau implements Callback {
     if (model.optimizer?.schedule) {
       throw new WgradError('ReduceLROnPlateau: the optimizer follows a learning-rate schedule, which would overwrite each drop; pass a fixed learningRate or drop one of the two.');
     }
-    this.best = NaN;
+    this.best = null;
     this.wait = 0;
     this.cooldownLeft = 0;
   }
@@ -115,7 +125,7 @@ export class ReduceLROnPlateau implements Callback {
       this.cooldownLeft--;
       this.wait = 0;
     }
-    if (Number.isNaN(this.best) || better(this.options.mode ?? 'auto', this.monitor, value, this.best, this.options.minDelta ?? 1e-4)) {
+    if (improves(this.options.mode ?? 'auto', this.monitor, value, this.best, this.options.minDelta ?? 1e-4)) {
       this.best = value;
       this.wait = 0;
     } else if (this.cooldownLeft === 0 && ++this.wait >= (this.options.patience ?? 10)) {
@@ -133,7 +143,7 @@ export class ReduceLROnPlateau implements Callback {
 
 /** Saves weights (safetensors) after each epoch, or only when `monitor` improves. `{epoch}` in the path is filled in. */
 export class ModelCheckpoint implements Callback {
-  private best = NaN;
+  private best: number | null = null;
   readonly saved: string[] = [];
 
   constructor(
@@ -145,7 +155,7 @@ export class ModelCheckpoint implements Callback {
     const monitor = this.options.monitor ?? 'val_loss';
     if (this.options.saveBestOnly) {
       const value = monitored(logs, monitor, 'ModelCheckpoint');
-      if (!Number.isNaN(this.best) && !better(this.options.mode ?? 'auto', monitor, value, this.best, 0)) return;
+      if (!improves(this.options.mode ?? 'auto', monitor, value, this.best, 0)) return;
       this.best = value;
     }
     const path = this.path.replace('{epoch}', String(epoch + 1));

@@ -48,6 +48,25 @@ export interface FitOptions {
   verbose?: Verbosity;
   /** Seeds weight initialisation and dropout so that runs repeat exactly (datasets carry their own seeds). */
   seed?: number;
+  /**
+   * What a NaN or infinite training loss does. 'raise' (the default) stops before that step updates the weights,
+   * with a NonFiniteLossError naming the epoch and step; 'continue' trains on, as Keras does without TerminateOnNaN.
+   */
+  nonFinite?: 'raise' | 'continue';
+}
+
+/** fit() met a NaN or infinite loss. The weights are as they were before that step; `history` holds the epochs done. */
+export class NonFiniteLossError extends WgradError {
+  override name = 'NonFiniteLossError';
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly step: number,
+    readonly value: number,
+    readonly history: History,
+  ) {
+    super(message);
+  }
 }
 
 /** Per-epoch lists of every logged value (loss, metrics, and their val_ forms), as Keras's History. */
@@ -159,6 +178,8 @@ export class Model {
     const epochs = options.epochs ?? 1;
     const verbose = options.verbose ?? 1;
     const callbacks = options.callbacks ?? [];
+    const nonFinite = options.nonFinite ?? 'raise';
+    if (nonFinite !== 'raise' && nonFinite !== 'continue') throw new WgradError(`fit(): nonFinite is 'raise' or 'continue', got '${String(nonFinite)}'.`);
     if (options.seed !== undefined) manualSeed(options.seed);
     this.build();
     const optimizer = this.ensureOptimizer();
@@ -188,16 +209,36 @@ export class Model {
         let step = 0;
         for await (const batch of dataset.batches(epoch, this.input)) {
           if (!batch.y) throw new WgradError('fit() needs labelled data (labelMode must not be null).');
-          const weighted = tidy(() => {
+          const { l, out } = tidy(() => {
             const out = this.head.call(batch.x, { training: true });
             const l = loss.call(batch.y!, out, context);
             l.backward();
+            return { l, out };
+          });
+          // The loss is read before the update, so a NaN or Inf stops training with the weights it found.
+          const value = await l.item();
+          if (!Number.isFinite(value) && nonFinite === 'raise') {
+            optimizer.zeroGrad();
+            for (const t of [l, out, batch.x, batch.y]) t.dispose();
+            throw new NonFiniteLossError(
+              `fit(): the loss is ${value} at epoch ${epoch + 1}, step ${step + 1} of ${steps}, so training stopped before that step ` +
+                `changed the weights. Check the inputs and labels for NaN or Inf (a NaN in one input value is enough), or lower the ` +
+                `learning rate; fit({ nonFinite: 'continue' }) trains on regardless.`,
+              epoch,
+              step + 1,
+              value,
+              history,
+            );
+          }
+          const weighted = tidy(() => {
             optimizer.step();
             optimizer.zeroGrad();
             for (const m of this.metrics) m.updateState(batch.y!, out);
             const part = mul(l, batch.size);
             return lossSum ? add(lossSum, part) : part;
           });
+          l.dispose();
+          out.dispose();
           lossSum?.dispose();
           lossSum = keep(weighted);
           seen += batch.size;
