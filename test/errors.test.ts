@@ -75,4 +75,41 @@ errors('WGRAD_BACKEND with an unknown value says what is accepted', async () => 
   }
 });
 
+errors('an int32 tensor refuses values that are not whole numbers (Int32Array.from would truncate 0.5 to 0)', () => {
+  throwsWith(() => wg.tensor([0, 0.5, 2], [3], { dtype: 'int32' }), wg.IndexError, /value 0\.5 at flat index 1 is not a 32-bit integer.*Round the values first/);
+  throwsWith(() => wg.fromHost([2 ** 31], [1], { dtype: 'int32' }), wg.IndexError, /value 2147483648 at flat index 0/);
+  throwsWith(() => wg.fromHost([NaN], [1], { dtype: 'int32' }), wg.IndexError, /value NaN/);
+});
+
+errors('backward() through a graph that tidy() freed raises, instead of leaving .grad null', () => {
+  const w = wg.tensor([1, 2, 3], [3], { requiresGrad: true });
+  const loss = wg.tidy(() => wg.sum(wg.mul(wg.exp(w), 2)));
+  throwsWith(() => loss.backward(), wg.AutogradError, /graph behind this tensor was freed.*disposed \(by tidy\(\) or dispose\(\)\).*Call backward\(\) inside the tidy\(\)/);
+  assert.is(w.grad, null);
+});
+
+errors('fit on tensors in memory: a bad batchSize, or y with another number of examples than x, is refused before training', async () => {
+  const model = new wg.Model({ inputShape: [2], layers: [new wg.Dense(2, { activation: 'softmax' })] });
+  model.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  const x = wg.zeros([4, 2]);
+  const rejects = async (p: Promise<unknown>, pattern: RegExp) => p.then(() => assert.unreachable(), (e: Error) => assert.match(e.message, pattern));
+  await rejects(model.fit({ x, y: wg.tensor([0, 1, 0, 1], [4], { dtype: 'int32' }), batchSize: 0 }, { verbose: 0 }), /batchSize must be a positive whole number, got 0/);
+  await rejects(model.fit({ x, y: wg.tensor([0, 1, 0, 1, 1], [5], { dtype: 'int32' }) }, { verbose: 0 }), /x has 4 examples but y has 5: give one label row per example/);
+  await rejects(model.fit({ x, y: wg.tensor([0, 1, 9, 1], [4], { dtype: 'int32' }) }, { verbose: 0 }), /label 9 at position 2 is not a class id in 0\.\.1/);
+});
+
+errors('binary cross-entropy refuses labels outside {0, 1}, as int32 ids and as floats in memory', async () => {
+  const bce = wg.binaryCrossentropy({ fromLogits: true });
+  throwsWith(() => bce.call(wg.tensor([0, 3, 2], [3, 1], { dtype: 'int32' }), wg.zeros([3, 1])), wg.LossMismatchError, /label 3 at position 1 is not 0 or 1.*sparseCategoricalCrossentropy/);
+  const model = new wg.Model({ inputShape: [2], layers: [new wg.Dense(1)] });
+  model.compile({ optimizer: 'sgd', loss: bce });
+  await model.fit({ x: wg.zeros([3, 2]), y: wg.tensor([0, 1, 0.5], [3, 1]) }, { verbose: 0 }).then(
+    () => assert.unreachable(),
+    (e: Error) => {
+      assert.instance(e, wg.LossMismatchError);
+      assert.match(e.message, /label 0\.5 at position 2 is not 0 or 1/);
+    },
+  );
+});
+
 errors.run();

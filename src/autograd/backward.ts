@@ -21,6 +21,14 @@ function topoOrder(root: Tensor): Tensor[] {
     if (next < inputs.length) {
       top[1]++;
       const child = inputs[next];
+      if (child.requiresGrad && child.isDisposed) {
+        // dispose() drops a tensor's grad node, so the walk would stop there and the leaves behind it get no gradient.
+        throw new AutogradError(
+          `backward(): the graph behind this tensor was freed: an input ${fmt(child.shape)} of '${t.node!.op}' was disposed (by tidy() or ` +
+            `dispose()) before backward() ran, so no gradient could reach the parameters behind it. Call backward() inside the ` +
+            `tidy() that computes the loss (as fit() does), or compute the loss outside tidy().`,
+        );
+      }
       if (child.requiresGrad && !visited.has(child)) {
         visited.add(child);
         stack.push([child, 0]);

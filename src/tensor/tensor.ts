@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../device/device.js';
 import { defaultBackend, getDevice, type BackendName } from '../device/runtime.js';
-import { DisposedError, WgradError } from '../errors.js';
+import { DisposedError, IndexError, WgradError } from '../errors.js';
 import { fmt, numel, type Shape } from './dims.js';
 import type { GradOps } from '../ops/op.js';
 
@@ -236,7 +236,15 @@ export function fromHost(values: ArrayLike<number>, shape: Shape, options: Creat
   const backend = options.backend ?? defaultBackend();
   let storage: Storage;
   let ints: Int32Array | null = null;
-  if (dtype === 'int32') ints = Int32Array.from(values);
+  if (dtype === 'int32') {
+    ints = Int32Array.from(values);
+    // Int32Array.from truncates 0.5 to 0 and wraps 2^31: a label or an index that silently became another one.
+    for (let i = 0; i < values.length; i++) {
+      if (ints[i] !== values[i]) {
+        throw new IndexError(`tensor(): value ${values[i]} at flat index ${i} is not a 32-bit integer, as dtype int32 needs. Round the values first, or make a float32 tensor.`);
+      }
+    }
+  }
   if (backend === 'cpu') {
     storage = Storage.onCpu(dtype === 'int32' ? ints!.slice() : Float64Array.from(values));
   } else {

@@ -37,6 +37,11 @@ function rows(t: Tensor, index: Tensor, order: number[]): Tensor {
 export function arrayDataset(data: ArrayData): Dataset {
   const n = data.x.shape[0];
   const size = data.batchSize ?? 32;
+  if (!Number.isInteger(size) || size < 1) throw new WgradError(`batchSize must be a positive whole number, got ${size}.`);
+  if (data.x.rank === 0) throw new WgradError('x must have a batch axis: give it shape [examples, ...].');
+  if (data.y && (data.y.rank === 0 || data.y.shape[0] !== n)) {
+    throw new WgradError(`x has ${n} examples but y has ${data.y.rank === 0 ? 'no batch axis' : data.y.shape[0]}: give one label row per example.`);
+  }
   return {
     length: Math.ceil(n / size),
     async *batches(epoch: number, stage: InputStage | null): AsyncGenerator<Batch> {

@@ -67,6 +67,22 @@ const isLabelVector = (yTrue: Tensor, yPred: Tensor): boolean =>
   yTrue.shape[0] === yPred.shape[0] && (yTrue.rank === 1 || (yTrue.rank === 2 && yTrue.shape[1] === 1));
 
 /** Binary cross-entropy for one probability (or logit) per example, or independent multi-label outputs. */
+/**
+ * Binary labels must be 0 or 1: others give a loss without meaning (labels 0, 3, 2 gave -1.85), and a 4-class folder
+ * trained as binary reached chance accuracy without a word.
+ */
+export function checkBinaryLabels(values: ArrayLike<number>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== 0 && v !== 1) {
+      throw new LossMismatchError(
+        `binary_crossentropy: label ${v} at position ${i} is not 0 or 1. For more than two classes use sparseCategoricalCrossentropy ` +
+          `(integer class ids) with a softmax output; for two, map the labels to 0 and 1.`,
+      );
+    }
+  }
+}
+
 export class BinaryCrossentropy extends Loss {
   readonly name = 'binary_crossentropy';
 
@@ -91,6 +107,7 @@ export class BinaryCrossentropy extends Loss {
       );
     }
     this.checkActivation(context, 'sigmoid');
+    if (yTrue.hostInts) checkBinaryLabels(yTrue.hostInts);
   }
 
   protected compute(yTrue: Tensor, yPred: Tensor): Tensor {

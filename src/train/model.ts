@@ -1,6 +1,6 @@
 import { WgradError } from '../errors.js';
 import { noGrad } from '../tensor/grad-mode.js';
-import { getLoss, BinaryCrossentropy, type Loss } from './losses.js';
+import { checkBinaryLabels, getLoss, BinaryCrossentropy, type Loss } from './losses.js';
 import { Accuracy, BinaryAccuracy, getMetric, type Metric } from './metrics.js';
 import { Dense, Sequential } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
@@ -12,7 +12,7 @@ import { SGD } from '../optim/sgd.js';
 import { manualSeed } from '../tensor/random.js';
 import { keep, tidy, type Tensor } from '../tensor/tensor.js';
 import { asDataset, type Data } from './batches.js';
-import type { InputStage } from './dataset.js';
+import { isDataset, type InputStage } from './dataset.js';
 import type { Callback, Logs } from './callbacks.js';
 import { Progress, type Verbosity } from './progress.js';
 import { layerRows, renderSummary, type SummaryRow } from './summary.js';
@@ -181,6 +181,7 @@ export class Model {
     const nonFinite = options.nonFinite ?? 'raise';
     if (nonFinite !== 'raise' && nonFinite !== 'continue') throw new WgradError(`fit(): nonFinite is 'raise' or 'continue', got '${String(nonFinite)}'.`);
     if (options.seed !== undefined) manualSeed(options.seed);
+    await this.checkArrayLabels(data, loss);
     this.build();
     const optimizer = this.ensureOptimizer();
     const history = new History();
@@ -268,6 +269,12 @@ export class Model {
     return history;
   }
 
+  /** Float labels in memory have no host copy: read them once and check them against the loss. */
+  private async checkArrayLabels(data: Data, loss: Loss): Promise<void> {
+    if (isDataset(data) || !data.y || data.y.hostInts) return;
+    if (loss instanceof BinaryCrossentropy) checkBinaryLabels(await data.y.data());
+  }
+
   private async logs(lossSum: Tensor | null, seen: number): Promise<Logs> {
     const logs: Logs = { loss: lossSum && seen ? (await lossSum.item()) / seen : NaN };
     for (const m of this.metrics) logs[m.name] = await m.result();
@@ -277,6 +284,7 @@ export class Model {
   /** The loss and metrics over `data`, in eval mode. */
   async evaluate(data: Data, options: { verbose?: Verbosity } = {}): Promise<Logs> {
     const loss = this.checkCompiled();
+    await this.checkArrayLabels(data, loss);
     this.build();
     this.head.eval();
     // Training logs are read before validation runs, so the compiled metrics can be reset and reused here.
