@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
+import { rmSync } from 'node:fs';
+import { exportFashionMnist } from '../examples/corpora/fashion-mnist.js';
 import { gpu } from './helpers.js';
 
 /**
@@ -125,6 +127,64 @@ mem('emptyCache frees pooled buffers and matmul textures, keeps live tensors, an
   const again = wg.tidy(product);
   assert.equal(Array.from(await again.data()), before);
   for (const t of [keepMe, again]) t.dispose();
+});
+
+/**
+ * Runs `steps` training steps in two halves and asserts that the second half leaves live tensors, buffers and bytes
+ * where the first half left them, and that the garbage collector had to free no tensor meanwhile (V8's minor
+ * collections finalize short-lived leaks between steps, so the live count alone can look flat over a leak).
+ */
+async function flatOver(steps: number, train: (steps: number) => Promise<void>): Promise<string> {
+  await train(Math.floor(steps / 2));
+  await settle();
+  const before = wg.memory();
+  await train(steps - Math.floor(steps / 2));
+  const after = wg.memory();
+  // A leaked tensor is either still live or was reclaimed by the collector meanwhile: their sum cannot hide it.
+  assert.is(after.tensors + after.collected, before.tensors + before.collected, 'live tensors plus tensors the GC had to free');
+  assert.is(after.tensors, before.tensors, 'live tensors');
+  assert.is(after.buffers, before.buffers, 'live GPU buffers');
+  assert.is(after.bytes, before.bytes, 'live GPU bytes');
+  return `${before.tensors} tensors, ${before.bytes} bytes`;
+}
+
+mem('1,000 steps of fit on tensors in memory leave memory() flat (float and int32 inputs)', async () => {
+  const x = wg.randn([64, 8], { seed: 3 });
+  const ids = wg.tensor(Array.from({ length: 64 * 4 }, (_, i) => (i * 7) % 10), [64, 4], { dtype: 'int32' });
+  const y = wg.tensor(Array.from({ length: 64 }, (_, i) => i % 2), [64], { dtype: 'int32' });
+  const dense = new wg.Model({ inputShape: [8], layers: [new wg.Dense(8, { activation: 'relu' }), new wg.Dense(2, { activation: 'softmax' })] });
+  dense.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const embed = new wg.Model({ inputShape: [4], layers: [new wg.Embedding(10, 4), new wg.GlobalAveragePooling1D(), new wg.Dense(2, { activation: 'softmax' })] });
+  embed.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  // 8 steps an epoch: 63 + 62 epochs is 1,000 steps, with shuffling, validation and evaluate in between.
+  await flatOver(1000, async (steps) => {
+    await dense.fit({ x, y, batchSize: 8, shuffle: true, seed: 1 }, { epochs: Math.ceil(steps / 16), verbose: 0, validationData: { x, y } });
+    await embed.fit({ x: ids, y, batchSize: 8 }, { epochs: Math.floor(steps / 16), verbose: 0 });
+  });
+  for (const t of [x, ids, y]) t.dispose();
+});
+
+mem('1,000 steps of fit on an image folder, and on cached backbone features, leave memory() flat', async () => {
+  const root = `out/test/memory-${process.pid}`;
+  rmSync(root, { recursive: true, force: true });
+  await exportFashionMnist(root, { split: 'test', perClass: 2, seed: 1 });
+  const classes = 10;
+  const folder = wg.imageDatasetFromDirectory(root, { imageSize: [8, 8], colorMode: 'grayscale', batchSize: 4, seed: 1 });
+  const pixels = new wg.Model({ inputShape: [8, 8, 1], layers: [new wg.Flatten(), new wg.Dense(classes, { activation: 'softmax' })] });
+  pixels.compile({ optimizer: 'sgd', loss: 'sparse_categorical_crossentropy' });
+  await flatOver(1000, async (steps) => void (await pixels.fit(folder, { epochs: Math.ceil(steps / folder.length), verbose: 0 })));
+
+  const backbone = await wg.MobileNetV2.load();
+  const stage = new wg.FrozenBackbone(backbone, { dir: `${root}/cache` });
+  const images = wg.imageDatasetFromDirectory(root, { imageSize: [224, 224], batchSize: 4, seed: 1, interpolation: backbone.interpolation });
+  const head = new wg.Model({ input: stage, layers: [new wg.Reshape([49, 1280]), new wg.GlobalAveragePooling1D(), new wg.Dense(classes, { activation: 'softmax' })] });
+  head.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+  await head.fit(images, { epochs: 1, verbose: 0 }); // fills the cache: the backbone runs once per image
+  const ran = backbone.imagesRun;
+  await flatOver(1000, async (steps) => void (await head.fit(images, { epochs: Math.ceil(steps / images.length), verbose: 0 })));
+  assert.is(backbone.imagesRun, ran, 'every later step read cached features');
+  await backbone.dispose();
+  rmSync(root, { recursive: true, force: true });
 });
 
 mem.run();

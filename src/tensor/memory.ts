@@ -1,9 +1,14 @@
 import { currentDevice } from '../device/runtime.js';
-import { liveTensorCount } from './tensor.js';
+import { collectedTensorCount, liveTensorCount } from './tensor.js';
 
 export interface MemoryInfo {
   /** Tensors not yet disposed. */
   tensors: number;
+  /**
+   * Tensors the garbage collector freed because nothing disposed them (since the process started). Each is a
+   * missing dispose() or tidy(): their GPU memory came back late. A steady count across steps means no leak.
+   */
+  collected: number;
   /** GPU buffers handed out by the pool and not yet returned. */
   buffers: number;
   bytes: number;
@@ -17,6 +22,7 @@ export function memory(): MemoryInfo {
   const gpu = currentDevice();
   return {
     tensors: liveTensorCount(),
+    collected: collectedTensorCount(),
     buffers: gpu?.pool.liveBuffers ?? 0,
     bytes: gpu?.pool.liveBytes ?? 0,
     pooledBytes: (gpu?.pool.pooledBytes ?? 0) + (gpu?.texturePool.pooledBytes ?? 0),

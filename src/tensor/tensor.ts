@@ -55,6 +55,8 @@ interface Scope {
 
 const scopes: Scope[] = [];
 let liveTensors = 0;
+/** Tensors freed by the garbage collector instead of dispose() or tidy(): each is a missing dispose. */
+let collectedTensors = 0;
 let nextId = 0;
 
 // Safety net for tensors dropped without dispose(): the storage goes back to the pool when the object is collected.
@@ -62,6 +64,7 @@ const handles = new FinalizationRegistry<{ storage: Storage; alive: boolean }>((
   if (h.alive) {
     h.alive = false;
     liveTensors--;
+    collectedTensors++;
     h.storage.release();
   }
 });
@@ -222,6 +225,10 @@ export function keep<T extends Tensor>(t: T): T {
 
 export function liveTensorCount(): number {
   return liveTensors;
+}
+
+export function collectedTensorCount(): number {
+  return collectedTensors;
 }
 
 export interface CreateOptions {

@@ -3,7 +3,7 @@ import { cast } from '../ops/cast.js';
 import { gather } from '../ops/gather.js';
 import { reshape } from '../ops/shape.js';
 import { Rng } from '../tensor/random.js';
-import { fromHost, type Tensor } from '../tensor/tensor.js';
+import { fromHost, tidy, type Tensor } from '../tensor/tensor.js';
 import { isDataset, type Batch, type Dataset, type InputStage } from './dataset.js';
 
 /** Tensors already in memory, split into batches (reshuffled per epoch from the seed when shuffle is true). */
@@ -28,9 +28,12 @@ function rows(t: Tensor, index: Tensor, order: number[]): Tensor {
     order.forEach((r, i) => picked.set(t.hostInts!.subarray(r * per, (r + 1) * per), i * per));
     return fromHost(picked, [order.length, ...t.shape.slice(1)], { dtype: 'int32', backend: t.backend });
   }
-  const flat = reshape(t.dtype === 'int32' ? cast(t, 'float32') : t, [t.shape[0], -1]);
-  const picked = reshape(gather(flat, index), [index.shape[0], ...t.shape.slice(1)]);
-  return t.dtype === 'int32' ? cast(picked, 'int32') : picked;
+  // The cast, view and gather in between are freed here; only the batch leaves the scope.
+  return tidy(() => {
+    const flat = reshape(t.dtype === 'int32' ? cast(t, 'float32') : t, [t.shape[0], -1]);
+    const picked = reshape(gather(flat, index), [index.shape[0], ...t.shape.slice(1)]);
+    return t.dtype === 'int32' ? cast(picked, 'int32') : picked;
+  });
 }
 
 /** In-memory tensors as a Dataset. */
