@@ -112,4 +112,28 @@ errors('binary cross-entropy refuses labels outside {0, 1}, as int32 ids and as 
   );
 });
 
+for (const backend of ['cpu', 'webgpu'] as const) {
+  errors(`indices computed on the device are range-checked, never clamped (${backend})`, async () => {
+    const opts = { backend };
+    const table = wg.tensor([[1, 1], [2, 2], [3, 3]], undefined, opts);
+    const computed = (values: number[]) => wg.cast(wg.tensor(values, [values.length], opts), 'int32');
+    // WebGPU raises at the next readback (the kernel flags the first violation); the reference raises at once.
+    const read = async (f: () => wg.Tensor) => (await f().data(), assert.unreachable('read rows outside the table'));
+    await read(() => wg.gather(table, computed([0, 7, -3]))).then(
+      () => assert.unreachable(),
+      (e: Error) => {
+        assert.instance(e, wg.IndexError);
+        assert.match(e.message, /gather: index 7 at position 1 .*out of range for a table of 3 rows \[3,2\]; valid indices are 0\.\.2/);
+      },
+    );
+    assert.equal(Array.from(await wg.gather(table, computed([2, 0])).data()), [3, 3, 1, 1], 'the next readback is clean');
+    if (backend === 'cpu') return; // an Embedding's table lives on the default backend, WebGPU here
+    const embedding = new wg.Embedding(5, 2);
+    await read(() => embedding.call(computed([1, 9]))).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /index 9 at position 1 .*table of 5 rows/),
+    );
+  });
+}
+
 errors.run();

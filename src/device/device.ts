@@ -1,4 +1,4 @@
-import { DeviceError } from '../errors.js';
+import { DeviceError, WgradError } from '../errors.js';
 import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.js';
 import { kernelSource } from './kernels.js';
 import { BufferPool, TexturePool } from './pool.js';
@@ -36,6 +36,15 @@ interface BindingCounts {
 }
 
 const UNIFORM_SLOT = 256; // minUniformBufferOffsetAlignment on every adapter we target
+
+/**
+ * A check that a kernel makes on values only the GPU knows (indices computed on the device). The kernel writes the
+ * first violation into the device's error flags (`checkBuffer`: [site + 1, value, position, 0] as u32); the host
+ * reads them with the next readback and raises `error(value, position)` for that site.
+ */
+export interface DeviceCheck {
+  error(value: number, position: number): WgradError;
+}
 /** The most workgroups a dispatch may have along one dimension (WebGPU's default limit). */
 export const MAX_WORKGROUPS = 65535;
 
@@ -63,6 +72,9 @@ export class GpuDevice {
   private errors: string[] = [];
   private scopes: Promise<string | null>[] = [];
   private lostReason: string | null = null;
+  /** Error flags that checking kernels write (see DeviceCheck), and the sites recorded since the last readback. */
+  readonly checkBuffer: GPUBuffer;
+  private checks: DeviceCheck[] = [];
   readonly maxBatch: number;
   /** Dispatches recorded since creation, and submits made: used by tests and the bench to show batching. */
   readonly stats = { dispatches: 0, submits: 0 };
@@ -79,6 +91,7 @@ export class GpuDevice {
     this.stagingPool = new BufferPool(device, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     this.texturePool = new TexturePool(device);
     this.uniformArena = new Uint8Array(UNIFORM_SLOT * maxBatch);
+    this.checkBuffer = device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     this.uniformBuffer = device.createBuffer({
       size: this.uniformArena.byteLength,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -298,9 +311,11 @@ export class GpuDevice {
 
   /** Waits for all submitted work and raises any device error seen so far. */
   async sync(): Promise<void> {
+    const flags = this.stageChecks();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await this.raiseErrors();
+    await this.raiseChecks(flags);
   }
 
   private async raiseErrors(): Promise<void> {
@@ -315,11 +330,44 @@ export class GpuDevice {
     }
   }
 
+  /**
+   * Registers a check for the next dispatch and returns its site number, which the kernel writes (plus one) into
+   * checkBuffer[0] on a violation. Sites are cleared at every readback.
+   */
+  check(site: DeviceCheck): number {
+    this.checks.push(site);
+    return this.checks.length - 1;
+  }
+
+  /** Reads the error flags when a checking kernel ran since the last readback, and raises its error. */
+  private async raiseChecks(flags: GPUBuffer | null): Promise<void> {
+    if (!flags) return;
+    const sites = this.checks;
+    this.checks = [];
+    await flags.mapAsync(GPUMapMode.READ, 0, 16);
+    const [site, value, position] = new Uint32Array(flags.getMappedRange(0, 16).slice(0));
+    flags.unmap();
+    this.stagingPool.release(flags);
+    if (site === 0) return;
+    this.endPass().clearBuffer(this.checkBuffer, 0, 16);
+    this.flush();
+    throw sites[site - 1]?.error(value | 0, position) ?? new DeviceError(`A kernel reported a failed check at site ${site - 1}, which was not registered.`);
+  }
+
+  /** Copies the error flags into a staging buffer in the same submit as a readback, when there is anything to check. */
+  private stageChecks(): GPUBuffer | null {
+    if (this.checks.length === 0) return null;
+    const flags = this.stagingPool.acquire(16);
+    this.endPass().copyBufferToBuffer(this.checkBuffer, 0, flags, 0, 16);
+    return flags;
+  }
+
   /** Reads `bytes` from the start of a buffer back to the host. */
   async read(buffer: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const staging = this.stagingPool.acquire(size);
     this.endPass().copyBufferToBuffer(buffer, 0, staging, 0, size);
+    const flags = this.stageChecks();
     this.flush();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, size);
@@ -331,6 +379,7 @@ export class GpuDevice {
     staging.unmap();
     this.stagingPool.release(staging);
     await this.raiseErrors();
+    await this.raiseChecks(flags);
     return out;
   }
 

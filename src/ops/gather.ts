@@ -53,7 +53,8 @@ const scatterAddOp = defineOp<{ vocab: number }>({
   vjp: noGradient('second derivatives of gather are not implemented'),
 });
 
-const gatherOp = defineOp<Record<string, never>>({
+/** deviceCheck: the indices have no host copy (the GPU computed them), so the kernel checks them. */
+const gatherOp = defineOp<{ deviceCheck: boolean }>({
   name: 'gather',
   infer([table, idx]) {
     if (idx.dtype !== 'int32') {
@@ -65,20 +66,31 @@ const gatherOp = defineOp<Record<string, never>>({
     return { shape: [...idx.shape, table.shape[1]], dtype: 'float32' };
   },
   cpu([table, idx]) {
-    const d = table.shape[1];
+    const [v, d] = table.shape;
     const out = new Float64Array(idx.data.length * d);
-    idx.data.forEach((row, n) => out.set(table.data.subarray(row * d, row * d + d), n * d));
+    idx.data.forEach((row, n) => {
+      // Indices computed by the reference (a cast) have no host copy either; a bad one must not read zeros.
+      if (row < 0 || row >= v) throw new IndexError(`gather: index ${row} at position ${n} is out of range for a table of ${v} rows [${v},${d}]; valid indices are 0..${v - 1}.`);
+      out.set(table.data.subarray(row * d, row * d + d), n * d);
+    });
     return out;
   },
-  webgpu(device, [table, idx], _attrs, out) {
+  webgpu(device, [table, idx], { deviceCheck }, out) {
     const n = numel(idx.shape);
     const d = table.shape[1];
     const grid = gridFor(n * d, 256);
+    const v = table.shape[0];
+    // Indices with a host copy were checked before the dispatch; indices the GPU computed are checked there, and a
+    // violation raises at the next readback (the kernel's clamp only keeps the read inside the table).
+    const site = !deviceCheck ? -1 : device.check({
+      error: (value, position) =>
+        new IndexError(`gather: index ${value} at position ${position} (computed on the GPU) is out of range for a table of ${v} rows [${v},${d}]; valid indices are 0..${v - 1}. Check the op that computed the indices.`),
+    });
     device.dispatch({
       kernel: 'gather',
-      uniforms: new Uniforms().u32(n).u32(d).u32(table.shape[0]).u32(grid[0]).done(),
+      uniforms: new Uniforms().u32(n).u32(d).u32(v).u32(grid[0]).u32(site + 1).done(),
       read: [table.buffer, idx.buffer],
-      write: [out.buffer],
+      write: [out.buffer, device.checkBuffer],
       workgroups: grid,
     });
   },
@@ -111,5 +123,5 @@ export function gather(table: Tensor, indices: Tensor): Tensor {
       }
     }
   }
-  return run(gatherOp, [table, indices], {});
+  return run(gatherOp, [table, indices], { deviceCheck: host === null });
 }
