@@ -256,4 +256,42 @@ fit('the example scripts run end to end with tiny settings (so the README comman
   assert.ok(existsSync(join(root, 'ex2', 'history.png')));
 });
 
+fit('fit({ seed }) repeats exactly whether or not summary() built the weights first; loaded weights are kept', async () => {
+  const x = wg.randn([16, 6, 8], { seed: 5 });
+  const y = wg.tensor(Array.from({ length: 16 }, (_, i) => i % 3), [16], { dtype: 'int32' });
+  const make = () => {
+    const model = new wg.Model({
+      inputShape: [6, 8],
+      layers: [new wg.MultiHeadAttention(2, 4), new wg.GlobalAveragePooling1D(), new wg.Dense(3, { activation: 'softmax' })],
+    });
+    model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+    return model;
+  };
+  const weights = async (m: wg.Model) => Promise.all(m.parameters().map(async (p) => Array.from(await p.data())));
+  const plain = make();
+  await plain.fit({ x, y, batchSize: 8 }, { epochs: 2, seed: 7, verbose: 0 });
+  const summarised = make();
+  summarised.summary({ print: false });
+  wg.manualSeed(12345); // whatever the global stream did in between
+  await summarised.fit({ x, y, batchSize: 8 }, { epochs: 2, seed: 7, verbose: 0 });
+  assert.equal(await weights(summarised), await weights(plain));
+  assert.is(summarised.parameters().length, plain.parameters().length);
+
+  const other = make();
+  other.summary({ print: false });
+  await other.fit({ x, y, batchSize: 8 }, { epochs: 2, seed: 8, verbose: 0 });
+  assert.not.equal(await weights(other), await weights(plain), 'another seed, other weights');
+
+  // Weights loaded after summary() are not redrawn by the seed.
+  const path = `${root}/seeded.safetensors`;
+  await plain.saveWeights(path);
+  const loaded = make();
+  loaded.summary({ print: false });
+  await loaded.loadWeights(path);
+  const before = await weights(loaded);
+  assert.equal(before, await weights(plain));
+  await loaded.fit({ x, y, batchSize: 8 }, { epochs: 0, seed: 9, verbose: 0 });
+  assert.equal(await weights(loaded), before);
+});
+
 fit.run();

@@ -43,6 +43,10 @@ export abstract class Module {
   private childModules = new Map<string, Module>();
   private isTrainable = true;
   private built = false;
+  /** What build() made, apart from what the constructor made: resetParameters() drops exactly these. */
+  private building = false;
+  private builtParams = new Set<string>();
+  private builtChildren = new Set<string>();
   /** Input shape of the first call, without the batch axis (for summaries). */
   inputShape: number[] | null = null;
 
@@ -79,7 +83,12 @@ export abstract class Module {
   protected ensureBuilt(shape: Shape): void {
     if (this.built) return;
     this.inputShape = shape.slice(1);
-    this.build(shape);
+    this.building = true;
+    try {
+      this.build(shape);
+    } finally {
+      this.building = false;
+    }
     this.built = true;
   }
 
@@ -92,14 +101,38 @@ export abstract class Module {
     keep(value);
     value.requiresGrad = this.isTrainable;
     this.ownParams.set(name, value);
+    if (this.building) this.builtParams.add(name);
     return value;
   }
 
   protected addModule<M extends Module>(name: string, module: M): M {
     if (this.childModules.has(name)) throw new WgradError(`${this.name}: sub-module '${name}' already exists.`);
     this.childModules.set(name, module);
+    if (this.building) this.builtChildren.add(name);
     if (!this.isTrainable) module.trainable = false;
     return module;
+  }
+
+  /**
+   * Frees the weights that building made, here and in every sub-module, so that the next call builds them afresh
+   * from the current seed. Trained or loaded values are lost: Model calls this only on weights nothing has touched.
+   */
+  resetParameters(): void {
+    for (const name of this.builtParams) {
+      const p = this.ownParams.get(name)!;
+      p.grad?.dispose();
+      p.dispose();
+      this.ownParams.delete(name);
+    }
+    this.builtParams.clear();
+    for (const name of this.builtChildren) {
+      this.childModules.get(name)!.resetParameters();
+      this.childModules.delete(name);
+    }
+    this.builtChildren.clear();
+    for (const m of this.childModules.values()) m.resetParameters();
+    this.built = false;
+    this.inputShape = null;
   }
 
   /** Sub-modules in registration order. */

@@ -96,6 +96,8 @@ export class Model {
   private loss: Loss | null = null;
   private metrics: Metric[] = [];
   private readonly inputShape: number[] | undefined;
+  /** The weights are build()'s initial ones: nothing trained or loaded them since. */
+  private pristine = false;
 
   constructor(options: ModelOptions) {
     this.name = options.name ?? 'model';
@@ -127,6 +129,7 @@ export class Model {
     if (this.head.isBuilt) return;
     const dtype = this.input?.outputDtype ?? 'float32';
     noGrad(() => tidy(() => void this.head.call(zeros([1, ...this.headInputShape], { dtype }))));
+    this.pristine = true;
   }
 
   compile(options: CompileOptions): void {
@@ -180,7 +183,15 @@ export class Model {
     const callbacks = options.callbacks ?? [];
     const nonFinite = options.nonFinite ?? 'raise';
     if (nonFinite !== 'raise' && nonFinite !== 'continue') throw new WgradError(`fit(): nonFinite is 'raise' or 'continue', got '${String(nonFinite)}'.`);
-    if (options.seed !== undefined) manualSeed(options.seed);
+    if (options.seed !== undefined) {
+      manualSeed(options.seed);
+      // summary() (or evaluate) may have built the weights before the seed applied: untouched ones are drawn again
+      // from it, so that fit({ seed }) repeats whatever ran first. An Optimizer instance holds the old tensors.
+      if (this.head.isBuilt && this.pristine && !(typeof this.optimizerSpec === 'object' && this.optimizerSpec !== null)) {
+        this.head.resetParameters();
+        this.optimizerInstance = null;
+      }
+    }
     await this.checkArrayLabels(data, loss);
     this.build();
     const optimizer = this.ensureOptimizer();
@@ -231,6 +242,7 @@ export class Model {
               history,
             );
           }
+          this.pristine = false;
           const weighted = tidy(() => {
             optimizer.step();
             optimizer.zeroGrad();
@@ -348,6 +360,7 @@ export class Model {
 
   loadWeights(path: string): Promise<void> {
     this.build();
+    this.pristine = false;
     return this.head.loadWeights(path);
   }
 }
