@@ -90,4 +90,29 @@ ag('backward on a tensor that needs no grad says so', () => {
   assert.throws(() => wg.sum(x).backward(), /does not require grad/);
 });
 
+ag('backward() leaves only the gradients: each rule runs in a scope that frees its intermediates', async () => {
+  const x = wg.tensor([1, 2, 3], [3], { requiresGrad: true });
+  const mask = wg.tensor([1, 0, 1], [3]);
+  const y = wg.sum(wg.where(wg.greater(mask, 0), wg.mul(wg.exp(x), 0.5), -Infinity));
+  const before = wg.memory().tensors;
+  y.backward();
+  assert.is(wg.memory().tensors - before, 1, 'x.grad and nothing else');
+  assert.equal(Array.from(await x.grad!.data()).map((v) => Number(v.toFixed(4))), [1.3591, 0, 10.0428]);
+});
+
+ag('rules compute no gradient for an input that needs none (a constant operand, the -Infinity of a mask)', async () => {
+  const device = wg.getDevice();
+  const dispatches = (cRequiresGrad: boolean) => {
+    const x = wg.tensor([1, 2, 3, 4], [4], { requiresGrad: true });
+    const c = wg.tensor([2, 3, 4, 5], [4], { requiresGrad: cRequiresGrad });
+    const loss = wg.sum(wg.mul(wg.div(x, c), c));
+    const start = device.stats.dispatches;
+    loss.backward();
+    return device.stats.dispatches - start;
+  };
+  const both = dispatches(true);
+  const one = dispatches(false);
+  assert.ok(one < both, `backward with a constant ran ${one} dispatches, with both inputs needing gradients ${both}`);
+});
+
 ag.run();

@@ -136,4 +136,15 @@ for (const backend of ['cpu', 'webgpu'] as const) {
   });
 }
 
+errors('creation ops refuse a tensor the backend cannot hold before allocating anything on the host', () => {
+  // Each of these would allocate gigabytes on the host before the adapter refused the buffer.
+  const t0 = performance.now();
+  for (const make of [() => wg.rand([100000, 100000]), () => wg.randn([50000, 50000]), () => wg.eye(60000), () => wg.zeros([2 ** 16, 2 ** 16]), () => wg.arange(0, 4e9)]) {
+    throwsWith(make, wg.ShapeError, /takes \d+ MiB as float32, more than this adapter's largest storage binding \(\d+ MiB\)\. Split the work/);
+  }
+  throwsWith(() => wg.full([2 ** 31], 0, { backend: 'cpu' }), wg.ShapeError, /the CPU reference holds at most 2,147,483,647 per tensor/);
+  throwsWith(() => wg.arange(0, Infinity), wg.ShapeError, /the range is not finite/);
+  assert.ok(performance.now() - t0 < 2000, 'refused at once, without filling host memory');
+});
+
 errors.run();

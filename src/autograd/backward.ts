@@ -3,7 +3,7 @@ import { noGrad } from '../tensor/grad-mode.js';
 import { add } from '../ops/binary.js';
 import { onesLike } from '../ops/creation.js';
 import { fmt, sameShape } from '../tensor/dims.js';
-import { keep, type Tensor } from '../tensor/tensor.js';
+import { keep, tidy, type Tensor } from '../tensor/tensor.js';
 import * as gradOps from '../ops/grad-ops.js';
 
 /**
@@ -82,7 +82,9 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (!g) continue;
       grads.delete(t);
       if (t.node) {
-        const inputGrads = t.node.backward(g, gradOps);
+        // A rule's intermediates (views, masks, wrapped constants) are freed here; only its gradients leave.
+        const node = t.node;
+        const inputGrads = tidy(() => node.backward(g, gradOps));
         t.node.inputs.forEach((input, k) => {
           const gi = inputGrads[k];
           if (!gi || !input.requiresGrad) return;

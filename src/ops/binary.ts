@@ -20,17 +20,18 @@ const mask = (c: boolean): number => (c ? 1 : 0);
 const compare = noGradient('comparisons are piecewise constant: their gradient is 0 almost everywhere');
 
 const BINARY = {
-  add: { code: 0, cpu: (a, b) => a + b, vjp: (g) => [g, g] },
-  sub: { code: 1, cpu: (a, b) => a - b, vjp: (g, _a, _b, _y, { neg }) => [g, neg(g)] },
-  mul: { code: 2, cpu: (a, b) => a * b, vjp: (g, a, b) => [mul(g, b), mul(g, a)] },
-  div: { code: 3, cpu: (a, b) => a / b, vjp: (g, _a, b, y, { neg }) => [div(g, b), neg(div(mul(g, y), b))] },
+  // Each rule computes a gradient only for an operand that needs one: a constant (the 0.5 of mul(x, 0.5)) gets none.
+  add: { code: 0, cpu: (a, b) => a + b, vjp: (g, a, b) => [a.requiresGrad ? g : null, b.requiresGrad ? g : null] },
+  sub: { code: 1, cpu: (a, b) => a - b, vjp: (g, a, b, _y, { neg }) => [a.requiresGrad ? g : null, b.requiresGrad ? neg(g) : null] },
+  mul: { code: 2, cpu: (a, b) => a * b, vjp: (g, a, b) => [a.requiresGrad ? mul(g, b) : null, b.requiresGrad ? mul(g, a) : null] },
+  div: { code: 3, cpu: (a, b) => a / b, vjp: (g, a, b, y, { neg }) => [a.requiresGrad ? div(g, b) : null, b.requiresGrad ? neg(div(mul(g, y), b)) : null] },
   // On ties the whole gradient goes to the first operand (PyTorch splits it; either is a valid subgradient).
   maximum: {
     code: 4,
     cpu: Math.max,
     vjp: (g, a, b) => {
       const m = mul(g, greaterEqual(a, b));
-      return [m, sub(g, m)];
+      return [a.requiresGrad ? m : null, b.requiresGrad ? sub(g, m) : null];
     },
   },
   minimum: {
@@ -38,7 +39,7 @@ const BINARY = {
     cpu: Math.min,
     vjp: (g, a, b) => {
       const m = mul(g, lessEqual(a, b));
-      return [m, sub(g, m)];
+      return [a.requiresGrad ? m : null, b.requiresGrad ? sub(g, m) : null];
     },
   },
   equal: { code: 6, cpu: (a, b) => mask(a === b), vjp: compare },

@@ -9,6 +9,32 @@ import { fromHost, type CreateOptions } from './op.js';
 
 export type NestedArray = number | boolean | NestedArray[];
 
+// The CPU reference keeps float32 tensors in a Float64Array; past this many elements one cannot be allocated.
+const CPU_MAX_ELEMENTS = 2 ** 31 - 1;
+
+/**
+ * Checks that `count` values fit one tensor on the backend before anything is allocated on the host (a rand of
+ * [100000, 100000] would otherwise fill 80 GB of host memory before the adapter refused it).
+ */
+export function checkFits(op: string, shape: readonly number[], options: { backend?: string } = {}): void {
+  const count = numel(shape);
+  const backend = options.backend ?? defaultBackend();
+  if (backend === 'cpu') {
+    if (count > CPU_MAX_ELEMENTS) {
+      throw new ShapeError(`${op}: ${fmt(shape)} is ${count.toLocaleString('en')} elements; the CPU reference holds at most ${CPU_MAX_ELEMENTS.toLocaleString('en')} per tensor. Work in smaller pieces.`);
+    }
+    return;
+  }
+  const limit = getDevice().maxBindingBytes;
+  if (count * 4 > limit) {
+    const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 0)} MiB`;
+    throw new ShapeError(
+      `${op}: ${fmt(shape)} takes ${mib(count * 4)} as float32, more than this adapter's largest storage binding (${mib(limit)}). ` +
+        `Split the work into smaller batches, or use init({ backend: 'cpu' }) for the reference.`,
+    );
+  }
+}
+
 function inferShape(values: NestedArray): number[] {
   const shape: number[] = [];
   let v: NestedArray = values;
@@ -56,6 +82,7 @@ export function tensor(
     inferred = [flat.length];
   }
   const finalShape = checkShape('tensor', shape ?? inferred);
+  checkFits('tensor', finalShape, options);
   if (numel(finalShape) !== flat.length) {
     throw new ShapeError(`tensor(): ${flat.length} values cannot fill shape ${fmt(finalShape)} (${numel(finalShape)} elements).`);
   }
@@ -73,6 +100,7 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
   const dtype: DType = options.dtype ?? 'float32';
   const backend = options.backend ?? defaultBackend();
   const n = numel(s);
+  checkFits('full', s, { backend });
   let storage: Storage;
   if (backend === 'cpu') {
     storage = Storage.onCpu(dtype === 'int32' ? new Int32Array(n).fill(value) : new Float64Array(n).fill(value));
@@ -119,12 +147,15 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
   if (stop === undefined) [start, stop] = [0, start];
   if (step === 0) throw new ShapeError('arange(): step must not be 0.');
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (!Number.isFinite(n)) throw new ShapeError(`arange(${start}, ${stop}, ${step}): the range is not finite; give finite start, stop and step.`);
+  checkFits('arange', [n], options);
   const values = Array.from({ length: n }, (_, i) => start + i * step);
   return fromHost(values, [n], options);
 }
 
 /** An n×m matrix with ones on the diagonal. */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  checkFits('eye', checkShape('eye', [n, m]), options);
   const values = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) values[i * m + i] = 1;
   return fromHost(values, checkShape('eye', [n, m]), options);
@@ -138,6 +169,7 @@ export interface RandomOptions extends CreateOptions {
 /** Uniform values in [low, high), drawn on the host with a seeded generator so every backend sees the same values. */
 export function rand(shape: Shape, options: RandomOptions & { low?: number; high?: number } = {}): Tensor {
   const s = checkShape('rand', shape);
+  checkFits('rand', s, options);
   const rng = new Rng(options.seed ?? nextSeed());
   const low = options.low ?? 0;
   const high = options.high ?? 1;
@@ -149,6 +181,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
 /** Normal values with the given mean and std, drawn on the host with a seeded generator. */
 export function randn(shape: Shape, options: RandomOptions & { mean?: number; std?: number } = {}): Tensor {
   const s = checkShape('randn', shape);
+  checkFits('randn', s, options);
   const rng = new Rng(options.seed ?? nextSeed());
   const mean = options.mean ?? 0;
   const std = options.std ?? 1;

@@ -43,8 +43,9 @@ const whereOp = defineOp<Record<string, never>>({
     });
   },
   vjp: (grad, { inputs: [c, a, b] }, { sumTo }) => {
+    // The -Infinity of where(mask, scores, -Infinity) needs no gradient, so none is computed for it.
     const zero = zerosLike(grad);
-    return [null, sumTo(where(c, grad, zero), a.shape), sumTo(where(c, zero, grad), b.shape)];
+    return [null, a.requiresGrad ? sumTo(where(c, grad, zero), a.shape) : null, b.requiresGrad ? sumTo(where(c, zero, grad), b.shape) : null];
   },
 });
 
