@@ -133,5 +133,32 @@ export function runMulti<A>(op: MultiOpDef<A>, inputs: readonly Tensor[], attrs:
   return outs.map((o) => new Tensor(Storage.onGpu(device, o.buffer), o.shape, o.dtype));
 }
 
+/**
+ * A primitive that updates tensors in place: an optimizer's step. The same parts side by side, checks, the float64
+ * reference and the WebGPU dispatch; it has no output and records no graph. The CpuInput data it gets are the tensors'
+ * own arrays, so the reference writes them directly; the dispatch binds the written buffers as its write buffers.
+ */
+export interface UpdateDef<A> {
+  name: string;
+  check(inputs: readonly Tensor[], attrs: A): void;
+  cpu(inputs: CpuInput[], attrs: A): void;
+  webgpu(device: GpuDevice, inputs: GpuInput[], attrs: A): void;
+}
+
+export function defineUpdate<A>(def: UpdateDef<A>): UpdateDef<A> {
+  return def;
+}
+
+/** Runs an in-place update on its inputs' backend. */
+export function runUpdate<A>(op: UpdateDef<A>, inputs: readonly Tensor[], attrs: A): void {
+  const backend = checkSameBackend(op.name, inputs);
+  op.check(inputs, attrs);
+  if (backend === 'cpu') {
+    op.cpu(inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, data: t.storage.cpu! })), attrs);
+  } else {
+    op.webgpu(getDevice(), inputs.map((t) => ({ shape: t.shape, dtype: t.dtype, buffer: t.storage.gpu! })), attrs);
+  }
+}
+
 // Host transfers live with the tensor; ops re-export them for the modules that build tensors from values.
 export { fromHost, writeHost, type CreateOptions } from '../tensor/tensor.js';
