@@ -1,6 +1,7 @@
 // The converted MobileNetV2 against the original Keras model run by TensorFlow.js (an independent implementation),
 // preprocessing against hand computations, the Model Zoo (NCHW) path, and the feature cache.
-import { copyFileSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
@@ -187,13 +188,25 @@ bb('a cached second epoch runs no backbone; an edited file or a new model misses
   const before = counted.imagesRun;
   for await (const b of warm.epoch(ds, 2)) void b;
   assert.is(counted.imagesRun, before);
-  // Touching a file changes its key.
-  const touched = ds.samples[0];
-  utimesSync(touched.path, new Date(), new Date(Date.now() + 5000));
-  const edited = imageDatasetFromDirectory(tree, { imageSize: [224, 224], batchSize: 4, seed: 1 });
+  // The key is the file's contents. Touching it keeps the hit; new bytes of the same size under the old mtime (what
+  // cp -p, rsync -t and tar leave) miss.
+  const target = ds.samples[0];
+  utimesSync(target.path, new Date(), new Date(Date.now() + 5000));
+  const b1 = counted.imagesRun;
+  for await (const b of stage.epoch(imageDatasetFromDirectory(tree, { imageSize: [224, 224], batchSize: 4, seed: 1 }), 3)) void b;
+  assert.is(counted.imagesRun - b1, 0, 'the same bytes hit');
+  const image = (shade: number) => sharp(Buffer.alloc(28 * 28, shade), { raw: { width: 28, height: 28, channels: 1 } }).png({ compressionLevel: 0 }).toFile(target.path);
+  await image(40);
+  utimesSync(target.path, 1_700_000_000, 1_700_000_000); // whole seconds, which every filesystem keeps exactly
+  const stamp = statSync(target.path);
+  for await (const b of stage.epoch(imageDatasetFromDirectory(tree, { imageSize: [224, 224], batchSize: 4, seed: 1 }), 4)) void b;
+  await image(200); // other pixels, the same size: an uncompressed PNG's size depends only on its dimensions
+  utimesSync(target.path, stamp.atime, stamp.mtime);
+  assert.is(statSync(target.path).size, stamp.size);
+  assert.is(statSync(target.path).mtimeMs, stamp.mtimeMs);
   const b2 = counted.imagesRun;
-  for await (const b of stage.epoch(edited, 3)) void b;
-  assert.is(counted.imagesRun - b2, 1);
+  for await (const b of stage.epoch(imageDatasetFromDirectory(tree, { imageSize: [224, 224], batchSize: 4, seed: 1 }), 5)) void b;
+  assert.is(counted.imagesRun - b2, 1, 'new contents under the old size and mtime miss');
   // noCache recomputes every epoch.
   const uncached = new FrozenBackbone(counted, { noCache: true });
   const b3 = counted.imagesRun;
@@ -201,6 +214,48 @@ bb('a cached second epoch runs no backbone; an edited file or a new model misses
   assert.is(counted.imagesRun - b3, 10);
   stage.cache!.clear();
   assert.is(stage.cache!.size, 0);
+});
+
+bb('a damaged cache entry on disk (flipped bytes, truncated, foreign) is recomputed with a warning that names it', async () => {
+  const tree = `${dir}/damaged`;
+  const cacheDir = `${dir}/damaged-cache`;
+  rmSync(tree, { recursive: true, force: true });
+  rmSync(cacheDir, { recursive: true, force: true });
+  await exportFashionMnist(tree, { split: 'test', perClass: 1 });
+  const ds = imageDatasetFromDirectory(tree, { imageSize: [224, 224], batchSize: 5, seed: 1, interpolation: backbone.interpolation });
+  const counted = await MobileNetV2.load();
+  const epoch = async (stage: FrozenBackbone, e: number) => {
+    const before = counted.imagesRun;
+    const features: number[] = [];
+    for await (const b of stage.epoch(ds, e)) features.push(await wg.sum(b.features).item());
+    return { ran: counted.imagesRun - before, total: features.reduce((a, b) => a + b, 0) };
+  };
+  const first = await epoch(new FrozenBackbone(counted, { dir: cacheDir }), 0);
+  assert.is(first.ran, 10);
+  const files = readdirSync(`${cacheDir}/${counted.modelHash}`).filter((f) => f.endsWith('.bin')).map((f) => `${cacheDir}/${counted.modelHash}/${f}`);
+  assert.is(files.length, 10);
+  const flipped = readFileSync(files[0]);
+  flipped[flipped.length - 3] ^= 0xff;
+  writeFileSync(files[0], flipped);
+  writeFileSync(files[1], readFileSync(files[1]).subarray(0, 40));
+  writeFileSync(files[2], 'not an entry at all, but longer than the header is');
+  const warnings: string[] = [];
+  const fresh = new FrozenBackbone(counted, { dir: cacheDir, warn: (m) => warnings.push(m) });
+  const second = await epoch(fresh, 1);
+  assert.is(second.ran, 3, 'the three damaged entries were recomputed, the rest read');
+  assert.is(fresh.cache!.corrupt, 3);
+  assert.ok(Math.abs(second.total - first.total) <= 1e-3 * Math.abs(first.total), 'the same features as the first epoch');
+  assert.is(warnings.length, 3);
+  assert.ok(warnings.every((w) => /feature cache entry .*\.bin \(for .*\.png\) is damaged: .*Recomputing it\./.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /checksum does not match/.test(w)));
+  assert.ok(warnings.some((w) => /truncated/.test(w)));
+  assert.ok(warnings.some((w) => /not a wgrad feature cache entry/.test(w)));
+  const third = await epoch(new FrozenBackbone(counted, { dir: cacheDir, warn: (m) => warnings.push(m) }), 2);
+  assert.is(third.ran, 0, 'the recomputed entries were rewritten whole');
+  assert.is(warnings.length, 3);
+  // Batches are reshuffled each epoch, so the per-batch float sums add up in another order.
+  assert.ok(Math.abs(third.total - second.total) <= 1e-5 * Math.abs(second.total));
+  await counted.dispose();
 });
 
 bb.run();

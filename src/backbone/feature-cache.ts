@@ -32,24 +32,66 @@ function unpack(s: Sparse, into: Float32Array, offset: number): void {
 export interface FeatureCacheOptions {
   /** Also keep features on disk here, so that later runs start warm. */
   dir?: string;
+  /** Where a warning about a corrupt entry goes (default console.warn). */
+  warn?: (message: string) => void;
+}
+
+// An entry on disk: magic, format version, feature length, non-zeros, the first 16 bytes of the SHA-256 of the
+// rest, then the non-zeros' indices (u32) and values (f32).
+const MAGIC = 0x43464757; // 'WGFC'
+const VERSION = 1;
+const HEADER = 32;
+
+const digest = (bytes: Uint8Array): Buffer => createHash('sha256').update(bytes).digest().subarray(0, 16);
+
+/** Parses an entry, or says what is wrong with it. */
+function parseEntry(bytes: Buffer): Sparse | string {
+  if (bytes.length < HEADER) return `${bytes.length} bytes, shorter than its ${HEADER}-byte header`;
+  if (bytes.readUInt32LE(0) !== MAGIC) return 'not a wgrad feature cache entry';
+  if (bytes.readUInt32LE(4) !== VERSION) return `format version ${bytes.readUInt32LE(4)}, not ${VERSION}`;
+  const length = bytes.readUInt32LE(8);
+  const nnz = bytes.readUInt32LE(12);
+  if (nnz > length || bytes.length !== HEADER + nnz * 8) return `${bytes.length} bytes where ${nnz} non-zeros need ${HEADER + nnz * 8} (truncated?)`;
+  const body = bytes.subarray(HEADER);
+  if (!digest(body).equals(bytes.subarray(16, 32))) return 'its checksum does not match its contents';
+  const buf = body.buffer.slice(body.byteOffset, body.byteOffset + body.length);
+  const index = new Uint32Array(buf, 0, nnz);
+  for (let k = 0; k < nnz; k++) if (index[k] >= length || (k > 0 && index[k] <= index[k - 1])) return `index ${index[k]} at ${k} is out of order or range`;
+  return { length, index, value: new Float32Array(buf, nnz * 4, nnz) };
+}
+
+function serialise(entry: Sparse): Buffer {
+  const body = Buffer.concat([Buffer.from(entry.index.buffer, entry.index.byteOffset, entry.index.byteLength), Buffer.from(entry.value.buffer, entry.value.byteOffset, entry.value.byteLength)]);
+  const head = Buffer.alloc(HEADER);
+  head.writeUInt32LE(MAGIC, 0);
+  head.writeUInt32LE(VERSION, 4);
+  head.writeUInt32LE(entry.length, 8);
+  head.writeUInt32LE(entry.index.length, 12);
+  digest(body).copy(head, 16);
+  return Buffer.concat([head, body]);
 }
 
 /**
- * Frozen-backbone features by image file, keyed by path, size and mtime, and by the model file's hash (a new model or
- * an edited image misses). Kept in memory, and on disk when `dir` is given.
+ * Frozen-backbone features by image contents: keyed by the SHA-256 of the image file's bytes and by the model file's
+ * hash, so an edited image or a new model misses, even when a copy kept the file's size and mtime (cp -p, rsync -t,
+ * tar). Kept in memory, and on disk when `dir` is given; entries on disk carry a checksum, and a damaged one is
+ * recomputed with a warning that names it.
  */
 export class FeatureCache {
   private memory = new Map<string, Sparse>();
   hits = 0;
   misses = 0;
+  /** Entries on disk found damaged and recomputed. */
+  corrupt = 0;
 
   constructor(
     readonly modelHash: string,
     private readonly options: FeatureCacheOptions = {},
   ) {}
 
+  /** Hashing the file is cheap next to what a hit saves (a decode, a resize and a backbone run). */
   private key(s: Sample): string {
-    return `${this.modelHash}|${s.path}|${s.size}|${s.mtimeMs}`;
+    return `${this.modelHash}|${createHash('sha256').update(readFileSync(s.path)).digest('hex')}`;
   }
 
   private file(key: string): string | null {
@@ -57,18 +99,28 @@ export class FeatureCache {
     return join(this.options.dir, this.modelHash, createHash('sha1').update(key).digest('hex') + '.bin');
   }
 
-  /** Writes the sample's features into `into` at `offset` and returns true, or returns false on a miss. */
-  read(s: Sample, into: Float32Array, offset: number): boolean {
-    const key = this.key(s);
+  /** Writes the sample's `length` features into `into` at `offset` and returns true, or returns false on a miss. */
+  read(s: Sample, into: Float32Array, offset: number, length = into.length - offset): boolean {
+    let key: string;
+    try {
+      key = this.key(s);
+    } catch {
+      this.misses++;
+      return false; // unreadable image: the loader reports it
+    }
     let entry = this.memory.get(key);
     const file = entry ? null : this.file(key);
     if (!entry && file && existsSync(file)) {
-      const bytes = readFileSync(file);
-      const length = bytes.readUInt32LE(0);
-      const nnz = bytes.readUInt32LE(4);
-      const buf = bytes.buffer.slice(bytes.byteOffset + 8, bytes.byteOffset + 8 + nnz * 8);
-      entry = { length, index: new Uint32Array(buf, 0, nnz), value: new Float32Array(buf, nnz * 4, nnz) };
-      this.memory.set(key, entry);
+      const parsed = parseEntry(readFileSync(file));
+      if (typeof parsed === 'string' || parsed.length !== length) {
+        this.corrupt++;
+        const why = typeof parsed === 'string' ? parsed : `it holds ${parsed.length} features where the backbone gives ${length}`;
+        (this.options.warn ?? ((m) => console.warn(m)))(`wgrad: feature cache entry ${file} (for ${s.path}) is damaged: ${why}. Recomputing it.`);
+        rmSync(file, { force: true });
+      } else {
+        entry = parsed;
+        this.memory.set(key, entry);
+      }
     }
     if (!entry) {
       this.misses++;
@@ -86,11 +138,8 @@ export class FeatureCache {
     const file = this.file(key);
     if (file) {
       mkdirSync(join(this.options.dir!, this.modelHash), { recursive: true });
-      const head = Buffer.alloc(8);
-      head.writeUInt32LE(entry.length, 0);
-      head.writeUInt32LE(entry.index.length, 4);
       // Renamed into place, so a reader never sees half a file.
-      writeFileSync(`${file}.partial`, Buffer.concat([head, Buffer.from(entry.index.buffer), Buffer.from(entry.value.buffer)]));
+      writeFileSync(`${file}.partial`, serialise(entry));
       renameSync(`${file}.partial`, file);
     }
   }

@@ -59,7 +59,7 @@ export class FrozenBackbone implements ImageStage {
     }
     const per = this.featureShape.reduce((a, b) => a * b, 1);
     const staged = new Float32Array(samples.length * per);
-    const misses = samples.filter((s, i) => !this.cache?.read(s, staged, i * per));
+    const misses = samples.filter((s, i) => !this.cache?.read(s, staged, i * per, per));
     let pixels: Float32Array | null = null;
     let kept = samples;
     if (misses.length) {
