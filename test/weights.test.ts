@@ -80,4 +80,30 @@ weights('an unbuilt model, a missing file and a corrupt file give clear errors',
   );
 });
 
+weights('a safetensors header is checked entry by entry; each error names the file and the entry', () => {
+  const file = (header: unknown, data = new Uint8Array(16)) => {
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + data.length);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    out.set(data, 8 + json.length);
+    return out;
+  };
+  const fails = (header: unknown, pattern: RegExp) =>
+    assert.throws(() => wg.decodeSafetensors(file(header), 'model.safetensors'), (e: Error) => e instanceof wg.WgradError && /^model\.safetensors is not a valid safetensors file: /.test(e.message) && pattern.test(e.message));
+  const ok = { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] };
+  assert.equal(Array.from(wg.decodeSafetensors(file({ w: ok })).tensors.w.data), [0, 0, 0, 0]);
+  fails([ok], /header is not a JSON object/);
+  fails({ w: 3 }, /tensor 'w' is not an object/);
+  fails({ w: { ...ok, dtype: 'BF16' } }, /tensor 'w' has dtype "BF16"; wgrad reads F32, F64 and I32/);
+  fails({ w: { ...ok, shape: [2, -2] } }, /tensor 'w' has shape \[2,-2\], not a list of non-negative whole numbers/);
+  fails({ w: { ...ok, shape: '2x2' } }, /tensor 'w' has shape "2x2"/);
+  fails({ w: { ...ok, data_offsets: [16, 0] } }, /tensor 'w' has data_offsets \[16,0\]/);
+  fails({ w: { ...ok, data_offsets: [0] } }, /tensor 'w' has data_offsets \[0\]/);
+  fails({ w: { ...ok, shape: [3, 2] } }, /tensor 'w' of shape \[3,2\] F32 needs 24 bytes, but its byte range \[0, 16\) holds 16/);
+  fails({ w: { ...ok, data_offsets: [8, 24], shape: [4] } }, /tensor 'w''s byte range \[8, 24\) runs past the end of the data \(16 bytes; truncated\?\)/);
+  fails({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, /tensors 'a' and 'b' overlap/);
+  fails({ __metadata__: { format: 3 }, w: ok }, /'__metadata__' is not a map of strings/);
+});
+
 weights.run();

@@ -52,27 +52,49 @@ export function decodeSafetensors(bytes: Uint8Array, name = 'the safetensors byt
   if (bytes.length < 8) throw bad('it is shorter than its 8-byte header length');
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   if (8 + n > bytes.length) throw bad(`its header claims ${n} bytes but the file has ${bytes.length}`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
   } catch {
     throw bad('its header is not JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw bad('its header is not a JSON object of tensors');
   const base = 8 + n;
+  const dataBytes = bytes.length - base;
   const tensors: SafetensorsFile['tensors'] = {};
-  for (const [key, entry] of Object.entries(header)) {
-    if (key === '__metadata__') continue;
-    const { dtype, shape, data_offsets: [start, end] } = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(dtype in BYTES)) throw bad(`tensor '${key}' has dtype ${dtype}; wgrad reads F32, F64 and I32`);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (end - start !== count * BYTES[dtype as keyof typeof BYTES] || base + end > bytes.length) {
-      throw bad(`tensor '${key}' of shape [${shape}] does not match its byte range [${start}, ${end})`);
+  const ranges: [number, number, string][] = [];
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  let metadata: Record<string, string> = {};
+  for (const [key, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (key === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Object.values(entry).some((v) => typeof v !== 'string')) throw bad("its '__metadata__' is not a map of strings");
+      metadata = entry as Record<string, string>;
+      continue;
     }
+    const where = `tensor '${key}'`;
+    if (typeof entry !== 'object' || entry === null) throw bad(`${where} is not an object with dtype, shape and data_offsets`);
+    const { dtype, shape, data_offsets: offsets } = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof dtype !== 'string' || !(dtype in BYTES)) throw bad(`${where} has dtype ${JSON.stringify(dtype)}; wgrad reads F32, F64 and I32`);
+    if (!Array.isArray(shape) || !shape.every(whole)) throw bad(`${where} has shape ${JSON.stringify(shape)}, not a list of non-negative whole numbers`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(whole) || offsets[0] > offsets[1]) {
+      throw bad(`${where} has data_offsets ${JSON.stringify(offsets)}, not [start, end] with 0 <= start <= end`);
+    }
+    const [start, end] = offsets as [number, number];
+    const count = (shape as number[]).reduce((a, b) => a * b, 1);
+    if (end - start !== count * BYTES[dtype as keyof typeof BYTES]) {
+      throw bad(`${where} of shape [${shape}] ${dtype} needs ${count * BYTES[dtype as keyof typeof BYTES]} bytes, but its byte range [${start}, ${end}) holds ${end - start}`);
+    }
+    if (end > dataBytes) throw bad(`${where}'s byte range [${start}, ${end}) runs past the end of the data (${dataBytes} bytes; truncated?)`);
+    ranges.push([start, end, key]);
     const slice = bytes.buffer.slice(bytes.byteOffset + base + start, bytes.byteOffset + base + end) as ArrayBuffer;
     const data = dtype === 'F32' ? new Float32Array(slice) : dtype === 'F64' ? new Float64Array(slice) : new Int32Array(slice);
-    tensors[key] = { dtype: dtype as SafetensorsEntry['dtype'], shape, data };
+    tensors[key] = { dtype: dtype as SafetensorsEntry['dtype'], shape: shape as number[], data };
   }
-  return { tensors, metadata: (header.__metadata__ as Record<string, string>) ?? {} };
+  ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (let k = 1; k < ranges.length; k++) {
+    if (ranges[k][0] < ranges[k - 1][1]) throw bad(`tensors '${ranges[k - 1][2]}' and '${ranges[k][2]}' overlap in the data`);
+  }
+  return { tensors, metadata };
 }
 
 /** Writes float32 tensors to a file that appears whole or not at all (written beside the target, then renamed). */
