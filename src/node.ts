@@ -13,7 +13,7 @@ export * from './index.js';
 
 export { imageDatasetFromDirectory, ImageDataset, batchImages, type ImageBatch, type ImageDatasetOptions, type ImageStage } from './data/image-dataset.js';
 export { textDatasetFromDirectory, TextDataset, type TextBatch, type TextDatasetOptions } from './data/text-dataset.js';
-export { decodeImage, ImageDecodeError } from './data/decode.js';
+export { decodeImage, imagePixels, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions } from './data/decode.js';
 export type { Sample } from './data/directory.js';
 export { MobileNetV2, DEFAULT_WEIGHTS, type Preprocessing, type MobileNetV2Options, type ModelCard } from './backbone/mobilenet.js';
 export { FrozenBackbone, type FeatureBatch } from './backbone/frozen.js';

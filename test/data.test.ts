@@ -148,4 +148,54 @@ data('Fashion-MNIST: IDX files from the Debian package, and an export in the Ker
   assert.throws(() => loadFashionMnist('test', '/nonexistent'), /apt-get install dataset-fashion-mnist/);
 });
 
+data('an image with more pixels than maxPixels is refused from its header, before decoding; strict throws', async () => {
+  const dir = join(root, 'huge');
+  mkdirSync(join(dir, 'a'), { recursive: true });
+  mkdirSync(join(dir, 'b'), { recursive: true });
+  // 4000 x 3000 of one grey: a few KB on disk, 12 million pixels once decoded.
+  await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 90, g: 90, b: 90 } } }).png().toFile(join(dir, 'a', 'huge.png'));
+  await sharp({ create: { width: 20, height: 20, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toFile(join(dir, 'b', 'small.png'));
+  const warnings: string[] = [];
+  const ds = imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 2, maxPixels: 1_000_000, warn: (m) => warnings.push(m), shuffle: false });
+  const batch = await ds.loadBatch(ds.samples);
+  assert.is(batch!.samples.length, 1);
+  assert.match(warnings[0], /huge\.png: 4000 x 3000 is 12,000,000 pixels, over the limit of 1,000,000; it was not decoded\. Shrink the image, or raise maxPixels/);
+  const strict = imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 2, maxPixels: 1_000_000, strict: true });
+  await strict.loadBatch(strict.samples).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.instance(e, wg.ImageDecodeError),
+  );
+  const roomy = imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 2, maxPixels: 20_000_000 });
+  assert.is((await roomy.loadBatch(roomy.samples))!.samples.length, 2);
+  assert.throws(() => imageDatasetFromDirectory(dir, { maxPixels: 0 }), /maxPixels must be positive/);
+});
+
+data('a bad file in a prefetched batch that the consumer never reads leaves no unhandled rejection (strict mode)', async () => {
+  const dir = join(root, 'prefetch');
+  rmSync(dir, { recursive: true, force: true });
+  await exportFashionMnist(dir, { split: 'test', perClass: 1, seed: 2 });
+  const strict = imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 2, strict: true, shuffle: false });
+  // The second batch's first file is not an image.
+  writeFileSync(strict.samples[2].path, 'not a png');
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    for await (const b of strict.epoch(0)) {
+      assert.is(b.samples.length, 2);
+      break; // stop after the first batch, while the second (with the bad file) is being prefetched
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+  assert.equal(unhandled, []);
+  // Reading on reaches the bad file and throws it, as strict mode says.
+  const again = imageDatasetFromDirectory(dir, { imageSize: [8, 8], batchSize: 2, strict: true, shuffle: false });
+  const consume = async () => {
+    for await (const b of again.epoch(0)) void b;
+  };
+  await consume().then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /not a readable image/));
+});
+
 data.run();

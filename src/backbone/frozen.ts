@@ -2,7 +2,7 @@ import { WgradError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Sample } from '../data/directory.js';
-import type { ImageDataset, ImageStage } from '../data/image-dataset.js';
+import { prefetch, type ImageDataset, type ImageStage } from '../data/image-dataset.js';
 import { encodeLabels } from '../data/labels.js';
 import { FeatureCache, type FeatureCacheOptions } from './feature-cache.js';
 import type { MobileNetV2 } from './mobilenet.js';
@@ -88,10 +88,10 @@ export class FrozenBackbone implements ImageStage {
   /** One epoch of feature batches, preparing the next batch while the current one trains. */
   async *epoch(dataset: ImageDataset, epoch: number): AsyncGenerator<FeatureBatch> {
     const batches = dataset.sampleBatches(epoch);
-    let pending = batches.length ? this.batch(dataset, batches[0]) : null;
+    let pending = batches.length ? prefetch(this.batch(dataset, batches[0])) : null;
     for (let i = 0; i < batches.length; i++) {
       const b = await pending!;
-      pending = i + 1 < batches.length ? this.batch(dataset, batches[i + 1]) : null;
+      pending = i + 1 < batches.length ? prefetch(this.batch(dataset, batches[i + 1])) : null;
       if (b) yield b;
     }
   }

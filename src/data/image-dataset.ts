@@ -2,8 +2,8 @@ import { WgradError } from '../errors.js';
 import { tensor } from '../ops/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { epochOrder, listLabelledFiles, splitSamples, type Sample, type SplitOptions } from './directory.js';
-import { decodeImage, ImageDecodeError } from './decode.js';
-import { convertChannels, resizeBilinear, type ColorMode, type Interpolation } from './image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, imagePixels } from './decode.js';
+import { convertChannels, resizeBilinear, type ColorMode, type Interpolation, type RawImage } from './image.js';
 import { encodeLabels, type LabelMode } from './labels.js';
 import type { Batch, Dataset, InputStage } from '../train/dataset.js';
 
@@ -24,6 +24,12 @@ export interface ImageDatasetOptions extends SplitOptions {
   interpolation?: Interpolation;
   /** Throw on an unreadable file instead of skipping it with a warning. */
   strict?: boolean;
+  /**
+   * Refuse (skip, or throw when strict) images with more pixels than this, read from their headers before decoding
+   * (default 89,478,485, PIL's limit). It also bounds the memory of a batch's decodes: images decode in parallel
+   * only while their pixels together stay under it.
+   */
+  maxPixels?: number;
   /** Where skip warnings go (default console.warn). */
   warn?: (message: string) => void;
 }
@@ -49,6 +55,7 @@ export class ImageDataset implements Dataset {
   private readonly shuffle: boolean;
   private readonly seed: number;
   private readonly strict: boolean;
+  private readonly maxPixels: number;
   private readonly warn: (m: string) => void;
   private readonly skipped = new Set<string>();
   private nextEpoch = 0;
@@ -66,6 +73,8 @@ export class ImageDataset implements Dataset {
     this.shuffle = options.shuffle ?? true;
     this.seed = options.seed ?? 0;
     this.strict = options.strict ?? false;
+    this.maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+    if (!(this.maxPixels > 0)) throw new WgradError(`maxPixels must be positive, got ${this.maxPixels}.`);
     this.warn = options.warn ?? ((m) => console.warn(m));
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw new WgradError(`batchSize must be a positive integer, got ${this.batchSize}.`);
   }
@@ -93,28 +102,46 @@ export class ImageDataset implements Dataset {
   /** Decodes, converts and resizes a batch. Unreadable files are skipped with a warning (or thrown when strict). */
   async loadBatch(samples: Sample[]): Promise<ImageBatch | null> {
     const [h, w] = this.imageSize;
-    const decoded = await Promise.all(
-      samples.map(async (s) => {
-        if (this.skipped.has(s.path)) return null;
-        try {
-          return await decodeImage(s.path);
-        } catch (err) {
-          if (this.strict || !(err instanceof ImageDecodeError)) throw err;
-          this.skipped.add(s.path);
-          this.warn(`wgrad: skipping ${(err as Error).message}`);
-          return null;
-        }
-      }),
-    );
-    const kept = samples.filter((_, i) => decoded[i]);
-    if (kept.length === 0) return null;
+    const skip = (s: Sample, err: unknown): null => {
+      if (this.strict || !(err instanceof ImageDecodeError)) throw err;
+      this.skipped.add(s.path);
+      this.warn(`wgrad: skipping ${(err as Error).message}`);
+      return null;
+    };
+    // Headers first (cheap): they give each image's size, so that decodes run in parallel only while their pixels
+    // together stay under maxPixels (4 images of 0.9 GiB each no longer decode at once).
+    const sizes = await Promise.all(samples.map(async (s) => (this.skipped.has(s.path) ? null : imagePixels(s.path).catch((err) => skip(s, err)))));
+    // Each image is resized into its slot as soon as it is decoded, and its full-size pixels dropped.
     const c = this.channels;
-    const pixels = new Float32Array(kept.length * h * w * c);
-    let at = 0;
-    for (const img of decoded) {
-      if (!img) continue;
-      pixels.set(resizeBilinear(convertChannels(img, this.colorMode), h, w, this.interpolation), at * h * w * c);
-      at++;
+    const per = h * w * c;
+    const slots = new Float32Array(samples.length * per);
+    const ok: boolean[] = new Array(samples.length).fill(false);
+    const place = (i: number, img: RawImage) => {
+      slots.set(resizeBilinear(convertChannels(img, this.colorMode), h, w, this.interpolation), i * per);
+      ok[i] = true;
+    };
+    let wave: Promise<void>[] = [];
+    let inFlight = 0;
+    for (let i = 0; i < samples.length; i++) {
+      const size = sizes[i];
+      if (!size) continue;
+      if (inFlight > 0 && inFlight + size.pixels > this.maxPixels) {
+        await Promise.all(wave);
+        wave = [];
+        inFlight = 0;
+      }
+      inFlight += size.pixels;
+      const s = samples[i];
+      wave.push(decodeImage(s.path, { maxPixels: this.maxPixels }).then((img) => place(i, img), (err) => void skip(s, err)));
+    }
+    await Promise.all(wave);
+    const kept = samples.filter((_, i) => ok[i]);
+    if (kept.length === 0) return null;
+    let pixels = slots;
+    if (kept.length < samples.length) {
+      pixels = new Float32Array(kept.length * per);
+      let at = 0;
+      ok.forEach((good, i) => good && pixels.set(slots.subarray(i * per, (i + 1) * per), at++ * per));
     }
     const labels = this.labelMode ? encodeLabels(kept.map((s) => s.label), this.labelMode, this.classNames.length) : null;
     return { pixels, shape: [kept.length, h, w, c], labels, samples: kept };
@@ -123,10 +150,10 @@ export class ImageDataset implements Dataset {
   /** One epoch of batches, loading the next batch while the current one is in use. */
   async *epoch(epoch = this.nextEpoch++): AsyncGenerator<ImageBatch> {
     const batches = this.sampleBatches(epoch);
-    let pending = batches.length ? this.loadBatch(batches[0]) : null;
+    let pending = batches.length ? prefetch(this.loadBatch(batches[0])) : null;
     for (let i = 0; i < batches.length; i++) {
       const batch = await pending!;
-      pending = i + 1 < batches.length ? this.loadBatch(batches[i + 1]) : null;
+      pending = i + 1 < batches.length ? prefetch(this.loadBatch(batches[i + 1])) : null;
       if (batch) yield batch;
     }
   }
@@ -146,6 +173,16 @@ export class ImageDataset implements Dataset {
     }
     for await (const b of this.epoch(epoch)) yield { x: batchImages(b), y: b.labels, size: b.samples.length, pixels: b.pixels };
   }
+}
+
+/**
+ * Marks a prefetched batch's promise as handled. A consumer that stops early (a break, an error in its step, a
+ * Ctrl-C) never awaits the batch it did not reach; if that batch fails (a bad file in strict mode), Node would
+ * otherwise end the process with an unhandled rejection. Awaiting it still throws.
+ */
+export function prefetch<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 /** The pixels of a batch as a [B, H, W, C] float32 tensor (values 0..255). */
