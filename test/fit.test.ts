@@ -6,7 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
 import { exportFashionMnist } from '../examples/corpora/fashion-mnist.js';
-import { gpu } from './helpers.js';
+import { assertClose, gpu } from './helpers.js';
 
 const root = `out/test/fit-${process.pid}`;
 
@@ -59,11 +59,42 @@ fit('fit on a tiny image folder through the frozen backbone: loss falls, History
   const evaluated = await model.evaluate(val);
   assert.ok(evaluated.accuracy >= 0 && Number.isFinite(evaluated.loss));
   let predicted = 0;
-  for await (const { output } of model.predict(val)) {
+  for await (const { output } of model.predictBatches(val)) {
     assert.equal(output.shape.slice(1), [2]);
     predicted += output.shape[0];
   }
   assert.is(predicted, val.samples.length);
+  // predict(dataset) is every batch's output in one tensor; predict(pixels) runs the backbone on them first.
+  const all = await model.predict(val);
+  assert.equal(all.shape, [val.samples.length, 2]);
+  const pixels = await val.loadBatch(val.sampleBatches(0).flat());
+  const fromPixels = await model.predict(wg.tensor(pixels!.pixels, pixels!.shape), { batchSize: 3 });
+  const byBatches: number[] = [];
+  for await (const { output } of model.predictBatches(val)) byBatches.push(...(await output.data()));
+  assertClose(await fromPixels.data(), byBatches, { rtol: 1e-4, atol: 1e-5 }, 'predict(pixels)');
+  await model.predict(wg.zeros([2, 100, 100, 3])).then(
+    () => assert.unreachable(),
+    (e: Error) => assert.match(e.message, /backbone takes pixels \[N, 224, 224, 3\].*got \[2, 100, 100, 3\].*resizeBilinear/),
+  );
+});
+
+fit('predict(tensor) returns one tensor of outputs in batches; predict(texts) runs the TextVectorization first', async () => {
+  const model = new wg.Model({ inputShape: [3], layers: [new wg.Dense(2)] });
+  model.compile({ optimizer: 'sgd', loss: 'mse' });
+  const x = wg.randn([10, 3], { seed: 4 });
+  const out = await model.predict(x, { batchSize: 4 });
+  assert.equal(out.shape, [10, 2]);
+  const [w, b] = model.parameters();
+  assertClose(await out.data(), await wg.add(wg.matmul(x, w), b).data(), { rtol: 1e-5, atol: 1e-6 });
+  await model.predict(wg.scalar(1, x)).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /needs a batch axis/));
+  await model.predict(x, { batchSize: 0 }).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /batchSize must be a positive whole number/));
+
+  const vectorizer = new wg.TextVectorization({ maxTokens: 20, outputSequenceLength: 4 });
+  vectorizer.adapt(['good film', 'bad film', 'good good plot']);
+  const text = new wg.Model({ input: vectorizer, layers: [new wg.Embedding(20, 4), new wg.GlobalAveragePooling1D(), new wg.Dense(1)] });
+  text.compile({ optimizer: 'sgd', loss: 'mse' });
+  assert.equal((await text.predict(['good film', 'a plot', 'bad'])).shape, [3, 1]);
+  await text.predict(x).then(() => assert.unreachable(), (e: Error) => assert.match(e.message, /TextVectorization input stage takes texts; pass a string\[\]/));
 });
 
 fit("fit accepts Keras names, refuses seed 1's loss mistake before training", async () => {

@@ -44,6 +44,15 @@ export class FrozenBackbone implements ImageStage {
     return this.backbone.featureShape;
   }
 
+  /** Features [N, 7, 7, 1280] of pixels [N, 224, 224, 3] (0..255), uncached: for Model.predict on images. */
+  async transform(x: Tensor): Promise<Tensor> {
+    const s = this.backbone.inputSize;
+    if (x.rank !== 4 || x.shape[1] !== s || x.shape[2] !== s || x.shape[3] !== 3) {
+      throw new WgradError(`The backbone takes pixels [N, ${s}, ${s}, 3] (0..255, RGB); got [${x.shape.join(', ')}]. Resize the images to ${s}x${s} first (resizeBilinear), or pass a dataset.`);
+    }
+    return this.backbone.predict(Float32Array.from(await x.data()), x.shape[0]);
+  }
+
   get summaryRow(): { name: string; type: string; params: number } {
     return { name: 'mobilenet_v2', type: 'MobileNetV2, frozen', params: this.params };
   }

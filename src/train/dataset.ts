@@ -25,6 +25,8 @@ export interface InputStage {
   readonly outputDtype: DType;
   /** Its row in Model.summary(). */
   readonly summaryRow: { name: string; type: string; params: number };
+  /** Raw examples as a tensor (an image stage: pixels [N, H, W, C], 0..255) to what the stage gives the layers. */
+  transform?(x: Tensor): Promise<Tensor>;
 }
 
 /** An input stage that turns texts into token ids (TextVectorization). */

@@ -6,13 +6,14 @@ import { Dense, Sequential } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';
 import { add, mul } from '../ops/binary.js';
 import { zeros } from '../ops/creation.js';
+import { concat, slice } from '../ops/shape.js';
 import { Adam, AdamW } from '../optim/adam.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';
 import { manualSeed } from '../tensor/random.js';
-import { keep, tidy, type Tensor } from '../tensor/tensor.js';
+import { keep, Tensor, tidy } from '../tensor/tensor.js';
 import { asDataset, type Data } from './batches.js';
-import { isDataset, type InputStage } from './dataset.js';
+import { isDataset, type InputStage, type TextStage } from './dataset.js';
 import type { Callback, Logs } from './callbacks.js';
 import { Progress, type Verbosity } from './progress.js';
 import { layerRows, renderSummary, type SummaryRow } from './summary.js';
@@ -328,8 +329,52 @@ export class Model {
     return logs;
   }
 
-  /** Outputs batch by batch (eval mode), each with its batch's labels when the data has them. */
-  async *predict(data: Data): AsyncGenerator<{ output: Tensor; labels: Tensor | null; pixels: Float32Array | null }> {
+  /**
+   * The model's outputs for all of `x`, in eval mode, as one tensor, as Keras's predict. `x` is a tensor of examples
+   * (pixels [N, H, W, C] when the model starts with a frozen backbone), texts when it starts with a
+   * TextVectorization, or a dataset. Runs in batches of `batchSize` (default 32) to bound memory.
+   */
+  async predict(x: Tensor | string[] | Data, options: { batchSize?: number } = {}): Promise<Tensor> {
+    const batchSize = options.batchSize ?? 32;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new WgradError(`predict(): batchSize must be a positive whole number, got ${batchSize}.`);
+    this.build();
+    this.head.eval();
+    const outputs: Tensor[] = [];
+    try {
+      if (Array.isArray(x)) {
+        if (this.input?.accepts !== 'texts') throw new WgradError(`predict(): texts need a model whose input stage is a TextVectorization; this one takes ${this.input ? this.input.accepts : 'tensors'}.`);
+        for (let start = 0; start < x.length; start += batchSize) {
+          const ids = (this.input as TextStage).call(x.slice(start, start + batchSize));
+          outputs.push(noGrad(() => tidy(() => this.head.call(ids))));
+          ids.dispose();
+        }
+      } else if (x instanceof Tensor) {
+        if (x.rank === 0) throw new WgradError('predict(): x needs a batch axis: give it shape [examples, ...].');
+        if (this.input && !this.input.transform) {
+          throw new WgradError(`predict(): this model's ${this.input.summaryRow.type} input stage takes ${this.input.accepts}; pass ${this.input.accepts === 'texts' ? 'a string[]' : 'a dataset'}.`);
+        }
+        for (let start = 0; start < x.shape[0]; start += batchSize) {
+          const part = slice(x, [start], [Math.min(batchSize, x.shape[0] - start)]);
+          const staged = this.input?.transform ? await this.input.transform(part) : part;
+          outputs.push(noGrad(() => tidy(() => this.head.call(staged))));
+          if (staged !== part) staged.dispose();
+          part.dispose();
+        }
+      } else {
+        for await (const { output, labels } of this.predictBatches(x)) {
+          outputs.push(output);
+          labels?.dispose();
+        }
+      }
+      if (outputs.length === 0) throw new WgradError('predict(): no examples to predict.');
+      return outputs.length === 1 ? outputs[0] : concat(outputs, 0);
+    } finally {
+      if (outputs.length > 1) for (const o of outputs) o.dispose();
+    }
+  }
+
+  /** Outputs batch by batch (eval mode), each with its batch's labels (and pixels) when the data has them. */
+  async *predictBatches(data: Data): AsyncGenerator<{ output: Tensor; labels: Tensor | null; pixels: Float32Array | null }> {
     this.build();
     this.head.eval();
     for await (const batch of asDataset(data).batches(0, this.input)) {
