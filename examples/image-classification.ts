@@ -4,9 +4,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wg from '../src/node.js';
-import { parseFlags } from '../scripts/cli.js';
+import { leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
 import { exportFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './corpora/fashion-mnist.js';
 
+await leaveTsxSignalRelay(import.meta.url); // Ctrl-C under `npx tsx` stops after the step, as under npm run
 const args = parseFlags('npm run demo --', 'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.', {
   data: { type: 'string', default: '', description: 'image folder: train/ and validation/ subfolders, or class folders split by --validation-split (unset: Fashion-MNIST from the Debian package)' },
   out: { type: 'string', default: 'out/image-classification', description: 'folder for the data export, feature cache, history, weights and plots' },

@@ -1,8 +1,9 @@
 // A tiny model trained end to end on the GPU: a two-layer network separating three interleaved spirals.
 // Run: npm run showcase
 import * as wg from '../src/node.js';
-import { parseFlags } from '../scripts/cli.js';
+import { leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
 
+await leaveTsxSignalRelay(import.meta.url); // Ctrl-C under `npx tsx` stops after the step, as under npm run
 const args = parseFlags('npm run showcase --', 'Trains a two-layer network on three interleaved spirals and writes showcase.png.', {});
 const info = await wg.init({ debug: args.debug });
 console.log(`backend: ${info.description}`);

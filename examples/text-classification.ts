@@ -4,9 +4,10 @@
 // layout; --data takes any such folder (aclImdb/ itself works: pass --classes neg,pos to leave out 'unsup').
 import { join } from 'node:path';
 import * as wg from '../src/node.js';
-import { parseFlags } from '../scripts/cli.js';
+import { leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
 import { exportSpamAssassin } from './corpora/spam-assassin.js';
 
+await leaveTsxSignalRelay(import.meta.url); // Ctrl-C under `npx tsx` stops after the step, as under npm run
 const args = parseFlags('npm run text-demo --', 'Trains the seed-2 text classifier (binary) on an aclImdb-style folder, or on the SpamAssassin corpus.', {
   data: { type: 'string', default: '', description: 'folder with train/<class>/*.txt and test/<class>/*.txt (unset: the SpamAssassin corpus from npm)' },
   classes: { type: 'string', default: '', description: 'comma-separated class folders to use, in label order (unset: every folder)' },

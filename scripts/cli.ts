@@ -64,3 +64,28 @@ export function parseFlags<S extends Record<string, Flag>>(command: string, summ
   }
   return out as Values<S> & { debug: boolean };
 }
+
+/**
+ * Under the tsx CLI (`npx tsx script.ts`), runs the command again through scripts/run.mjs and exits with its status;
+ * anywhere else it returns at once. tsx's CLI relays a Ctrl-C to its child and SIGKILLs the child unless a handler
+ * that tsx injects acknowledges within 30 ms. Dawn's OpenGL backend runs submitted work inside queue.submit, which
+ * holds the JavaScript thread for a whole training step (670-870 ms for the seed-1 head on llvmpipe), so nothing can
+ * acknowledge in time and tsx killed the run. run.mjs's `node --import tsx` child has tsx's loader without its relay,
+ * so the Ctrl-C that the terminal sends it is the only one, and fit() stops after the step.
+ */
+export async function leaveTsxSignalRelay(scriptUrl: string): Promise<void> {
+  if (!process.execArgv.some((a) => /tsx[\\/]dist[\\/]preflight\.cjs$/.test(a))) return;
+  const { spawn } = await import('node:child_process');
+  const { constants } = await import('node:os');
+  const { fileURLToPath } = await import('node:url');
+  const launcher = fileURLToPath(new URL('./run.mjs', import.meta.url));
+  const child = spawn(process.execPath, [launcher, fileURLToPath(scriptUrl), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // From a terminal the command gets the Ctrl-C itself; a signal sent to this process alone is passed on. A listener
+  // also keeps tsx's injected handler from exiting this process.
+  process.on('SIGINT', () => {
+    if (!process.stdin.isTTY) child.kill('SIGINT');
+  });
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1))));
+  process.exit(code);
+}

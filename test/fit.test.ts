@@ -270,14 +270,14 @@ fit('plotHistory and plotAttention write valid PNGs of the stated size with the 
 fit('the example scripts run end to end with tiny settings (so the README commands cannot rot)', () => {
   const run = (script: string, args: string[]) =>
     execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
-  const image = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '1', '--batch-size', '4', '--lr-schedule', 'cosine', '--patience', '1', '--out', join(root, 'ex1')]);
+  const image = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--validation-split', '0.25', '--epochs', '1', '--batch-size', '4', '--lr-schedule', 'cosine', '--patience', '1', '--out', join(root, 'ex1')]);
   assert.match(image, /Total params: 9,093,986/);
   assert.match(image, /test \(official Fashion-MNIST test file\): loss/);
   assert.match(image, /softmax-regression probe/);
   for (const f of ['history.png', 'history.csv', 'attention-1.png']) assert.ok(existsSync(join(root, 'ex1', f)), f);
   assert.throws(() => run('examples/image-classification.ts', ['--lr-schedule', 'linear']), /--lr-schedule takes one of constant, cosine, got 'linear'/);
   // A saved head evaluates again without training: the same test loss as the run that trained it.
-  const again = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--epochs', '0', '--batch-size', '4', '--weights', join(root, 'ex1', 'head.safetensors'), '--out', join(root, 'ex1')]);
+  const again = run('examples/image-classification.ts', ['--classes', '2', '--per-class', '4', '--test-per-class', '2', '--validation-split', '0.25', '--epochs', '0', '--batch-size', '4', '--weights', join(root, 'ex1', 'head.safetensors'), '--out', join(root, 'ex1')]);
   assert.match(again, /loaded the head from/);
   const testLine = (out: string) => /test \(official Fashion-MNIST test file\): loss ([\d.]+)/.exec(out)?.[1];
   assert.is(testLine(again), testLine(image));

@@ -73,6 +73,13 @@ export function splitSamples(samples: Sample[], o: SplitOptions): { training: Sa
   }
   const order = o.shuffle ?? true ? new Rng(o.seed ?? 0).shuffle([...samples]) : [...samples];
   const nVal = Math.floor(split * order.length);
+  // Keras rounds the same way; an empty subset would train or validate on nothing and report NaN.
+  if (split > 0 && (nVal === 0 || nVal === order.length)) {
+    throw new WgradError(
+      `validationSplit ${split} of ${order.length} files leaves ${nVal === 0 ? 'no validation files' : 'no training files'}; ` +
+        `use a split between ${(1 / order.length).toFixed(3)} and ${(1 - 1 / order.length).toFixed(3)}, or more files.`,
+    );
+  }
   return { training: order.slice(0, order.length - nVal), validation: order.slice(order.length - nVal) };
 }
 

@@ -262,7 +262,14 @@ export class Model {
           if (progress.interactive) progress.step(step, steps, await this.logs(lossSum, seen));
           if (interrupted) break;
         }
-        if (interrupted) break;
+        if (seen === 0 && !interrupted) {
+          throw new WgradError(`${this.name}: fit() got no examples in epoch ${epoch + 1}, so there is nothing to train on; check the dataset (an empty folder, or every file skipped as unreadable).`);
+        }
+        if (interrupted) {
+          progress.interrupted();
+          lossSum?.dispose();
+          break;
+        }
         const logs = await this.logs(lossSum, seen);
         lossSum?.dispose();
         if (options.validationData) {
@@ -322,7 +329,8 @@ export class Model {
       batch.x.dispose();
       batch.y.dispose();
     }
-    const logs: Logs = { loss: lossSum ? (await lossSum.item()) / seen : NaN };
+    if (seen === 0) throw new WgradError(`${this.name}: evaluate() got no examples, so it has no loss to report; check the dataset (an empty folder or validation split).`);
+    const logs: Logs = { loss: (await lossSum!.item()) / seen };
     lossSum?.dispose();
     for (const m of metrics) logs[m.name] = await m.result();
     if (options.verbose) console.log(Object.entries(logs).map(([k, v]) => `${k}: ${v.toFixed(4)}`).join(' - '));

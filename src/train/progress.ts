@@ -69,6 +69,11 @@ export class Progress {
     else this.stream.write(`Epoch ${epoch + 1}/${this.epochs} - ${steps} steps - ${fmtTime(seconds)} - ${fmtLogs(logs)}\n`);
   }
 
+  /** Ends a bar that an interrupt left mid-epoch, so that what is printed next starts on its own line. */
+  interrupted(): void {
+    if (this.verbose && this.interactive) this.stream.write('\n');
+  }
+
   note(text: string): void {
     if (this.verbose) this.stream.write(`${this.interactive ? '\r\x1b[K' : ''}${text}\n`);
   }
