@@ -4,12 +4,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as wg from '../src/node.js';
-import { leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
+import { fail, leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
 import { exportFashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './corpora/fashion-mnist.js';
 
 await leaveTsxSignalRelay(import.meta.url); // Ctrl-C under `npx tsx` stops after the step, as under npm run
-const args = parseFlags('npm run demo --', 'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.', {
-  data: { type: 'string', default: '', description: 'image folder: train/ and validation/ subfolders, or class folders split by --validation-split (unset: Fashion-MNIST from the Debian package)' },
+const COMMAND = 'npm run demo --';
+// Folder names that mean a split, as Keras's and TensorFlow Datasets' layouts use them.
+const SPLIT_NAMES = ['train', 'training', 'validation', 'valid', 'val', 'test', 'testing'];
+const args = parseFlags(COMMAND, 'Trains MobileNetV2 (frozen) + MultiHeadSelfAttention(1280, 8) on an image folder (Keras layout), or on Fashion-MNIST.', {
+  data: { type: 'string', default: '', description: 'image folder: train/ with validation/ (else train/ is split by --validation-split) and an optional test/, or class folders split by --validation-split (unset: Fashion-MNIST from the Debian package)' },
+  test: { type: 'string', default: '', description: "a folder of test images in the training classes' folders, evaluated after training (default: DATA/test/ when there is one)" },
   out: { type: 'string', default: 'out/image-classification', description: 'folder for the data export, feature cache, history, weights and plots' },
   epochs: { type: 'number', default: 3, integer: true, min: 0, description: 'training epochs (0: evaluate only, with --weights)' },
   'batch-size': { type: 'number', default: 32, integer: true, min: 1, description: 'images per step' },
@@ -43,10 +47,21 @@ let train: wg.ImageDataset;
 let val: wg.ImageDataset;
 let test: wg.ImageDataset | null = null;
 if (args.data) {
-  if (existsSync(join(args.data, 'train')) && existsSync(join(args.data, 'validation'))) {
-    train = load(join(args.data, 'train'));
-    val = load(join(args.data, 'validation'), { shuffle: false });
-  } else [train, val] = loadSplit(args.data);
+  const at = (dir: string) => join(args.data, dir);
+  if (!existsSync(args.data)) fail(COMMAND, `--data ${args.data} does not exist.`);
+  if (existsSync(at('train'))) {
+    train = load(at('train'));
+    if (existsSync(at('validation'))) val = load(at('validation'), { shuffle: false, classNames: train.classNames });
+    else [train, val] = loadSplit(at('train'));
+    if (existsSync(at('test'))) test = load(at('test'), { shuffle: false, classNames: train.classNames });
+  } else {
+    [train, val] = loadSplit(args.data);
+    // A root holding split folders but no train/ would train a classifier of "validation" against "test".
+    const splits = train.classNames.filter((c) => SPLIT_NAMES.includes(c.toLowerCase()));
+    if (splits.length) {
+      fail(COMMAND, `${args.data} has class folders named ${splits.join(', ')}, which look like splits, not classes. Put the training images in ${at('train')}/<class>/ (with validation/ and test/ beside it), or point --data at the folder that holds the class folders.`);
+    }
+  }
 } else {
   const classes = FASHION_MNIST_CLASSES.slice(0, args.classes);
   const root = join(args.out, 'data/fashion-mnist');
@@ -55,6 +70,10 @@ if (args.data) {
   console.log(`Fashion-MNIST from ${FASHION_MNIST_DIR}: ${n} training and ${m} test images (official test file) in ${root}`);
   [train, val] = loadSplit(join(root, 'train'), { classNames: classes });
   test = load(join(root, 'test'), { shuffle: false, classNames: classes });
+}
+if (args.test) {
+  if (!existsSync(args.test)) fail(COMMAND, `--test ${args.test} does not exist.`);
+  test = load(args.test, { shuffle: false, classNames: train.classNames });
 }
 const classes = train.classNames.length;
 
@@ -100,7 +119,7 @@ if (args.epochs > 0) {
 
 const evalData = test ?? val;
 const scores = await model.evaluate(evalData);
-console.log(`${test ? 'test (official Fashion-MNIST test file)' : 'validation'}: loss ${scores.loss.toFixed(4)}, accuracy ${(scores.accuracy * 100).toFixed(2)}%`);
+console.log(`${test ? (args.data ? `test (${args.test || join(args.data, 'test')})` : 'test (official Fashion-MNIST test file)') : 'validation'}: loss ${scores.loss.toFixed(4)}, accuracy ${(scores.accuracy * 100).toFixed(2)}%`);
 
 // The baseline the head must beat: softmax regression on the same frozen features, spatially averaged.
 // Each batch is pooled to [B, 1280] before joining: the full maps of 6,000 images would be 1.5 GB.

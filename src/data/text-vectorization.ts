@@ -5,11 +5,19 @@ import type { TextStage } from '../train/dataset.js';
 
 /** Python's string.punctuation, which Keras strips. */
 const PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
-const HTML_TAG = /<[^>]*>/g;
 
-/** The default standardisation, as in seed 2: lowercase, HTML tags such as <br /> become spaces, punctuation goes. */
+/** Keras's default standardisation, 'lower_and_strip_punctuation': lowercase, then Python's string.punctuation goes. */
 export function standardize(text: string): string {
-  return text.toLowerCase().replace(HTML_TAG, ' ').replace(PUNCTUATION, '');
+  return text.toLowerCase().replace(PUNCTUATION, '');
+}
+
+/**
+ * Seed 2's custom_standardization (the Keras text-classification example's): lowercase, the `<br />` line breaks of
+ * aclImdb reviews become spaces, then punctuation goes. Only `<br />` is replaced: a pattern for any `<...>` would
+ * eat the text between a `<` and the next `>` (`bases (< 20 nucleotides long), ...<br />` lost its words).
+ */
+export function standardizeWithBreaks(text: string): string {
+  return standardize(text.toLowerCase().replace(/<br \/>/g, ' '));
 }
 
 export interface TextVectorizationOptions {
@@ -17,7 +25,7 @@ export interface TextVectorizationOptions {
   maxTokens?: number;
   /** Pad or truncate every sequence to this length; without it, to the longest text of each call. */
   outputSequenceLength?: number;
-  /** A function, the default 'lower_and_strip_punctuation' (also removing HTML tags), or null for none. */
+  /** A function, the default 'lower_and_strip_punctuation' (Keras's: lowercase, punctuation stripped), or null for none. */
   standardize?: ((text: string) => string) | 'lower_and_strip_punctuation' | null;
 }
 

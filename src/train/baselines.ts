@@ -3,6 +3,7 @@ import { Dense } from '../nn/layers.js';
 import { Adam } from '../optim/adam.js';
 import { BinaryCrossentropy, SparseCategoricalCrossentropy } from './losses.js';
 import { argmax, mean } from '../ops/reduce.js';
+import { greater } from '../ops/binary.js';
 import { tensor } from '../ops/creation.js';
 import { tidy, type Tensor } from '../tensor/tensor.js';
 
@@ -57,25 +58,29 @@ export async function bagOfWordsLogistic(
   train: { ids: Int32Array[]; labels: number[] },
   test: { ids: Int32Array[]; labels: number[] },
   vocabulary: number,
-  options: { epochs?: number; batchSize?: number; learningRate?: number } = {},
+  options: { epochs?: number; batchSize?: number; learningRate?: number; classes?: number } = {},
 ): Promise<ProbeResult> {
   const batchSize = options.batchSize ?? 256;
+  // Two classes: logistic regression on one logit; more: softmax regression, one logit per class.
+  const classes = options.classes ?? [...train.labels, ...test.labels].reduce((m, l) => Math.max(m, l + 1), 2);
+  const binary = classes === 2;
   const rows = (ids: Int32Array[], from: number, to: number) => {
     const x = new Float32Array((to - from) * vocabulary);
     for (let r = from; r < to; r++) for (const id of ids[r]) if (id > 1) x[(r - from) * vocabulary + id] = 1;
     return tensor(x, [to - from, vocabulary]);
   };
-  const layer = new Dense(1, { name: 'bag_of_words' });
+  const layer = new Dense(binary ? 1 : classes, { name: 'bag_of_words' });
   layer.call(rows(train.ids, 0, 1));
   const opt = new Adam(layer.namedParameters(), { learningRate: options.learningRate ?? 0.01 });
-  const loss = new BinaryCrossentropy({ fromLogits: true });
+  const loss = binary ? new BinaryCrossentropy({ fromLogits: true }) : new SparseCategoricalCrossentropy({ fromLogits: true });
   const order = train.ids.map((_, i) => i);
   for (let epoch = 0; epoch < (options.epochs ?? 10); epoch++) {
     for (let start = 0; start < order.length; start += batchSize) {
       const end = Math.min(order.length, start + batchSize);
       tidy(() => {
         const x = rows(train.ids, start, end);
-        const y = tensor(train.labels.slice(start, end), [end - start, 1]);
+        const labels = train.labels.slice(start, end);
+        const y = binary ? tensor(labels, [end - start, 1]) : tensor(labels, [end - start], { dtype: 'int32' });
         loss.call(y, layer.call(x)).backward();
         opt.step();
         opt.zeroGrad();
@@ -86,8 +91,11 @@ export async function bagOfWordsLogistic(
     let correct = 0;
     for (let start = 0; start < data.ids.length; start += batchSize) {
       const end = Math.min(data.ids.length, start + batchSize);
-      const logits = await noGrad(() => tidy(() => layer.call(rows(data.ids, start, end)))).data();
-      for (let i = 0; i < end - start; i++) if ((logits[i] > 0 ? 1 : 0) === data.labels[start + i]) correct++;
+      const predicted = await noGrad(() => tidy(() => {
+        const logits = layer.call(rows(data.ids, start, end));
+        return binary ? greater(logits, 0) : argmax(logits, -1);
+      })).data();
+      for (let i = 0; i < end - start; i++) if (predicted[i] === data.labels[start + i]) correct++;
     }
     return correct / data.ids.length;
   };
