@@ -6,7 +6,8 @@ import { execFileSync, spawn } from 'node:child_process';
 // Kernels are embedded from kernels/*.wgsl: refresh them so that an edited kernel is the one tested.
 execFileSync(process.execPath, ['scripts/embed-kernels.mjs'], { stdio: 'inherit' });
 
-const args = ['--expose-gc', 'node_modules/uvu/bin.js', '-r', 'tsx', 'test', ...process.argv.slice(2)];
+// test/fixtures/ holds scripts that tests run as child processes, not tests.
+const args = ['--expose-gc', 'node_modules/uvu/bin.js', '-r', 'tsx', '-i', 'fixtures', 'test', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
 child.stdout.on('data', (chunk) => {

@@ -1,6 +1,7 @@
 import type { AdapterChoice, AdapterReport } from './device/adapter.js';
 import { describeAdapter } from './device/adapter.js';
-import { backendFromEnv, currentDevice, defaultBackend, openDevice, setBackend, type BackendName } from './device/runtime.js';
+import { ADAPTERS, backendFromEnv, checkBackend, currentDevice, defaultBackend, openDevice, setBackend, type BackendName } from './device/runtime.js';
+import { WgradError } from './errors.js';
 import { env } from './platform/host.js';
 import { autotune } from './tune/autotune.js';
 
@@ -33,9 +34,12 @@ export interface RuntimeInfo {
 export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   const fromEnv = backendFromEnv();
   const backend = options.backend ?? fromEnv.backend ?? 'webgpu';
+  checkBackend(backend);
+  const adapter = options.adapter ?? fromEnv.adapter ?? 'auto';
+  if (!ADAPTERS.includes(adapter)) throw new WgradError(`init(): adapter '${String(adapter)}' is not one of ${ADAPTERS.join(', ')}; use one of auto, gpu, opengl, opengles.`);
   const log = options.log ?? true;
   if (backend === 'webgpu' && !currentDevice()) {
-    const gpu = await openDevice({ adapter: options.adapter ?? fromEnv.adapter ?? 'auto', debug: options.debug });
+    const gpu = await openDevice({ adapter, debug: options.debug });
     if (log) console.log(`wgrad: WebGPU adapter ${describeAdapter(gpu.report)}`);
     setBackend('webgpu');
     if ((options.tune ?? true) && env('WGRAD_TUNE') !== '0') {

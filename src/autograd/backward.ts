@@ -59,7 +59,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     );
   }
   if (grad !== undefined && !sameShape(grad.shape, root.shape)) {
-    throw new AutogradError(`backward(): upstream gradient ${fmt(grad.shape)} does not match the output ${fmt(root.shape)}.`);
+    throw new AutogradError(`backward(): upstream gradient ${fmt(grad.shape)} does not match the output ${fmt(root.shape)}; pass a gradient of shape ${fmt(root.shape)}.`);
   }
   root.storage; // raises DisposedError early, before any work
   const order = topoOrder(root);

@@ -33,7 +33,7 @@ export async function imagePixels(path: string): Promise<{ width: number; height
     const { width = 0, height = 0 } = await s(path, { failOn: 'error', limitInputPixels: false }).metadata();
     return { width, height, pixels: width * height };
   } catch (err) {
-    throw new ImageDecodeError(`${path}: not a readable image (${(err as Error).message}).`);
+    throw new ImageDecodeError(`${path}: not a readable image (${(err as Error).message}). Use PNG, JPEG, WebP, GIF or TIFF files, or move this one out of the dataset.`);
   }
 }
 
@@ -53,7 +53,7 @@ export async function decodeImage(path: string, options: DecodeOptions = {}): Pr
     if (info.width === 0 || info.height === 0) throw new Error('empty image');
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: info.channels };
   } catch (err) {
-    throw new ImageDecodeError(`${path}: not a readable image (${(err as Error).message}).`);
+    throw new ImageDecodeError(`${path}: not a readable image (${(err as Error).message}). Use PNG, JPEG, WebP, GIF or TIFF files, or move this one out of the dataset.`);
   }
 }
 

@@ -28,7 +28,9 @@ export function listLabelledFiles(dir: string, extensions: string[], classNames?
   try {
     entries = readdirSync(dir);
   } catch (err) {
-    throw new WgradError(`Cannot read dataset folder ${dir}: ${(err as Error).message}`);
+    const code = (err as { code?: string }).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is a file, not a folder' : (err as Error).message;
+    throw new WgradError(`Cannot read dataset folder ${dir}: ${why}. Give a folder of <class name>/<files> (the Keras layout), such as data/train/cat/1.png.`);
   }
   const folders = entries.filter((e) => statSync(join(dir, e)).isDirectory()).sort();
   const classes = classNames ?? folders;

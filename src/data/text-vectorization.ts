@@ -96,6 +96,7 @@ export class TextVectorization implements TextStage {
 
   /** Token ids [texts, length] as int32, padded with 0 and truncated at outputSequenceLength. */
   call(texts: string[]): Tensor {
+    if (this.index.size === 0) throw new WgradError('TextVectorization has no vocabulary yet: call adapt(texts) first, or setVocabulary(tokens).');
     const ids = texts.map((t) => this.tokenize(t).map((tok) => this.index.get(tok) ?? 1));
     const length = this.outputSequenceLength ?? Math.max(1, ...ids.map((r) => r.length));
     const flat = new Int32Array(texts.length * length);

@@ -12,7 +12,12 @@ export type BackendName = 'webgpu' | 'cpu';
 let gpu: GpuDevice | null = null;
 let current: BackendName | null = null;
 
-const ADAPTERS: readonly AdapterChoice[] = ['auto', 'gpu', 'opengl', 'opengles'];
+export const ADAPTERS: readonly AdapterChoice[] = ['auto', 'gpu', 'opengl', 'opengles'];
+const BACKENDS: readonly BackendName[] = ['webgpu', 'cpu'];
+
+export function checkBackend(backend: BackendName): void {
+  if (!BACKENDS.includes(backend)) throw new WgradError(`backend '${String(backend)}' is not one of ${BACKENDS.join(', ')}; use 'webgpu' or 'cpu'.`);
+}
 
 /**
  * The one environment override: WGRAD_BACKEND = `cpu`, `webgpu`, or `webgpu:<adapter>` with adapter one of
@@ -52,6 +57,7 @@ export function defaultBackend(): BackendName {
 
 /** Switches the default backend for new tensors (WebGPU must have been initialised). */
 export function setBackend(backend: BackendName): void {
+  checkBackend(backend);
   if (backend === 'webgpu' && !gpu) throw new WgradError("The WebGPU backend is not initialised: call `await init()`.");
   current = backend;
 }

@@ -107,6 +107,9 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   try {
     bytes = await (await host()).readFile(path);
   } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT') throw new WgradError(`Cannot read weights file ${path}: ${path} does not exist. Save weights with model.saveWeights(path) first, or check the path.`);
+    if (code === 'EISDIR') throw new WgradError(`Cannot read weights file ${path}: it is a folder, not a weights file; give the path of a .safetensors file.`);
     throw new WgradError(`Cannot read weights file ${path}: ${(err as Error).message}`);
   }
   return decodeSafetensors(bytes, path);

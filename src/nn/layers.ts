@@ -1,4 +1,4 @@
-import { ShapeError, WgradError } from '../errors.js';
+import { DTypeError, ShapeError, WgradError } from '../errors.js';
 import { add, div, maximum, mul, notEqual, sub } from '../ops/binary.js';
 import { cast } from '../ops/cast.js';
 import { ones, zeros } from '../ops/creation.js';
@@ -53,7 +53,7 @@ export class Dense extends Module {
   protected forward(x: Tensor): Tensor {
     const inFeatures = this.kernel!.shape[0];
     if (x.shape[x.rank - 1] !== inFeatures) {
-      throw new ShapeError(`${this.name}: input ${fmt(x.shape)} has ${x.shape[x.rank - 1]} features, but the layer was built for ${inFeatures}.`);
+      throw new ShapeError(`${this.name}: input ${fmt(x.shape)} has ${x.shape[x.rank - 1]} features, but the layer was built for ${inFeatures}; give it inputs of ${inFeatures} features, or use a new layer.`);
     }
     const fused = FUSED[this.activation];
     const z = dense(x, this.kernel!, this.bias, fused ?? 'none');
@@ -75,7 +75,7 @@ export class Dropout extends Module {
     options: { name?: string } = {},
   ) {
     super(options.name);
-    if (!(rate >= 0 && rate < 1)) throw new WgradError(`Dropout: rate ${rate} must be in [0, 1).`);
+    if (!(rate >= 0 && rate < 1)) throw new WgradError(`Dropout: rate ${JSON.stringify(rate)} must be a number in [0, 1).`);
   }
 
   protected forward(x: Tensor, { training }: ForwardOptions): Tensor {
@@ -98,8 +98,14 @@ export class Embedding extends Module {
     this.table = this.addParameter('embeddings', uniform([inputDim, outputDim]));
   }
 
+  override readonly inputDtype = 'int32' as const;
+
   protected forward(ids: Tensor): Tensor {
-    return gather(this.table, ids.dtype === 'int32' ? ids : cast(ids, 'int32'));
+    // Keras casts float ids to int, which truncates 2.7 to 2 without a word; wgrad asks for whole ids instead.
+    if (ids.dtype !== 'int32') {
+      throw new DTypeError(`${this.name}: Embedding takes int32 token ids, got ${ids.dtype} ${fmt(ids.shape)}; make them with tensor(values, shape, { dtype: 'int32' }) or cast(x, 'int32').`);
+    }
+    return gather(this.table, ids);
   }
 
   override computeMask(ids: Tensor): Tensor | null {
@@ -180,6 +186,7 @@ export class LayerNormalization extends Module {
   }
 
   protected override build(shape: Shape): void {
+    if (shape.length < 2) throw new ShapeError(`${this.name}: LayerNormalization: input ${fmt(shape)} has no feature axis to normalise; give it [batch, ..., features].`);
     const d = shape[shape.length - 1];
     this.gamma = this.addParameter('gamma', ones([d]));
     this.beta = this.addParameter('beta', zeros([d]));

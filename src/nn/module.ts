@@ -47,6 +47,8 @@ export abstract class Module {
   private building = false;
   private builtParams = new Set<string>();
   private builtChildren = new Set<string>();
+  /** The dtype the layer takes: int32 for token ids (Embedding), float32 for everything else. */
+  readonly inputDtype: 'float32' | 'int32' = 'float32';
   /** Input shape of the first call, without the batch axis (for summaries). */
   inputShape: number[] | null = null;
 

@@ -56,7 +56,7 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
   name: 'binary',
   infer([a, b], { fn }) {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') {
-      throw new DTypeError(`${fn}: expects float32 tensors, got ${a.dtype} and ${b.dtype}.`);
+      throw new DTypeError(`${fn}: expects float32 tensors, got ${a.dtype} and ${b.dtype}; convert with cast(x, 'float32').`);
     }
     return { shape: broadcastShapes(fn, a.shape, b.shape), dtype: 'float32' };
   },

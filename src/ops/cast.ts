@@ -1,3 +1,4 @@
+import { DTypeError } from '../errors.js';
 import { gridFor } from '../device/device.js';
 import { Uniforms } from '../device/uniforms.js';
 import { numel } from '../tensor/dims.js';
@@ -30,6 +31,7 @@ const castOp = defineOp<{ dtype: DType }>({
 
 /** Converts between float32 and int32 (float to int truncates toward zero). */
 export function cast(x: Tensor, dtype: DType): Tensor {
+  if (dtype !== 'float32' && dtype !== 'int32') throw new DTypeError(`cast: dtype '${String(dtype)}' is not supported; use 'float32' or 'int32'.`);
   if (x.dtype === dtype) return reshape(x, x.shape);
   const out = run(castOp, [x], { dtype });
   if (dtype === 'int32' && x.hostInts) out.hostInts = x.hostInts;

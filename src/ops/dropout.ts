@@ -48,7 +48,7 @@ export interface DropoutOptions {
 
 /** Zeroes each element with probability `rate` and scales the rest by 1/(1-rate) (inverted dropout). */
 export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): Tensor {
-  if (!(rate >= 0 && rate < 1)) throw new WgradError(`dropout: rate ${rate} must be in [0, 1).`);
+  if (!(typeof rate === 'number' && rate >= 0 && rate < 1)) throw new WgradError(`dropout: rate ${JSON.stringify(rate)} must be a number in [0, 1).`);
   if (options.training === false || rate === 0) return reshape(x, x.shape);
   return run(dropoutOp, [x], { rate, seed: (options.seed ?? nextSeed()) >>> 0 });
 }

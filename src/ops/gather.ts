@@ -61,7 +61,7 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
       throw new DTypeError(`gather: indices must be int32, got ${idx.dtype}; create them with tensor(values, shape, { dtype: 'int32' }).`);
     }
     if (table.dtype !== 'float32' || table.rank !== 2) {
-      throw new ShapeError(`gather: the table must be a float32 matrix [rows, features], got ${table.dtype} ${fmt(table.shape)}.`);
+      throw new ShapeError(`gather: the table must be a float32 matrix [rows, features], got ${table.dtype} ${fmt(table.shape)}; reshape the table to [rows, features].`);
     }
     return { shape: [...idx.shape, table.shape[1]], dtype: 'float32' };
   },

@@ -76,7 +76,7 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
 const reduceOp = defineOp<ReduceAttrs>({
   name: 'reduce',
   infer([x], { kind, axes, keepdims }) {
-    if (x.dtype !== 'float32') throw new DTypeError(`${kind}: expects a float32 tensor, got ${x.dtype}.`);
+    if (x.dtype !== 'float32') throw new DTypeError(`${kind}: expects a float32 tensor, got ${x.dtype}; convert with cast(x, 'float32').`);
     return { shape: reducedShape(x.shape, axes, keepdims), dtype: 'float32' };
   },
   cpu([x], { kind, axes, scale }) {
@@ -147,7 +147,7 @@ export const min = (x: Tensor, axes?: Axes, keepdims = false): Tensor => reduce(
 const argmaxOp = defineOp<{ axis: number; keepdims: boolean }>({
   name: 'argmax',
   infer([x], { axis, keepdims }) {
-    if (x.dtype !== 'float32') throw new DTypeError(`argmax: expects a float32 tensor, got ${x.dtype}.`);
+    if (x.dtype !== 'float32') throw new DTypeError(`argmax: expects a float32 tensor, got ${x.dtype}; convert with cast(x, 'float32').`);
     return { shape: reducedShape(x.shape, [axis], keepdims), dtype: 'int32' };
   },
   cpu([x], { axis }) {

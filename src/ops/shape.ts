@@ -18,7 +18,7 @@ export function detach(t: Tensor): Tensor {
 function resolveShape(x: Tensor, shape: Shape): number[] {
   const out = [...shape];
   const unknown = out.indexOf(-1);
-  if (unknown !== out.lastIndexOf(-1)) throw new ShapeError(`reshape: shape ${fmt(shape)} has more than one -1.`);
+  if (unknown !== out.lastIndexOf(-1)) throw new ShapeError(`reshape: shape ${fmt(shape)} has more than one -1; give at most one -1, for the axis to infer.`);
   const known = out.reduce((a, d, i) => (i === unknown ? a : a * d), 1);
   if (unknown >= 0) {
     if (known === 0 || x.size % known !== 0) {
@@ -51,7 +51,7 @@ const permuteOp = defineOp<{ perm: number[] }>({
   infer([x], { perm }) {
     const sorted = [...perm].sort((a, b) => a - b);
     if (perm.length !== x.rank || sorted.some((p, i) => p !== i)) {
-      throw new ShapeError(`permute: [${perm.join(',')}] is not a permutation of the axes of a rank-${x.rank} tensor ${fmt(x.shape)}.`);
+      throw new ShapeError(`permute: [${perm.join(',')}] is not a permutation of the axes of a rank-${x.rank} tensor ${fmt(x.shape)}; name each axis 0..${x.rank - 1} once.`);
     }
     return { shape: perm.map((p) => x.shape[p]), dtype: x.dtype };
   },
@@ -127,7 +127,7 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   x.shape.forEach((d, i) => {
     if (!Number.isInteger(b[i]) || !Number.isInteger(s[i]) || b[i] < 0 || s[i] < 0 || b[i] + s[i] > d) {
       throw new IndexError(
-        `slice: begin [${b.join(',')}] with size [${s.join(',')}] does not fit in ${fmt(x.shape)} (axis ${i} has ${d} elements).`,
+        `slice: begin [${b.join(',')}] with size [${s.join(',')}] does not fit in ${fmt(x.shape)} (axis ${i} has ${d} elements); begin + size must stay within each axis.`,
       );
     }
   });
@@ -249,10 +249,11 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 }
 
 /** Removes size-1 axes (all of them, or the ones named); a view. */
-export function squeeze(x: Tensor, axes?: readonly number[]): Tensor {
-  const drop = new Set((axes ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis('squeeze', a, x.rank)));
+export function squeeze(x: Tensor, axes?: number | readonly number[]): Tensor {
+  const list = typeof axes === 'number' ? [axes] : axes;
+  const drop = new Set((list ?? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normAxis('squeeze', a, x.rank)));
   for (const a of drop) {
-    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmt(x.shape)} has size ${x.shape[a]}, not 1.`);
+    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${fmt(x.shape)} has size ${x.shape[a]}, not 1; squeeze only axes of size 1.`);
   }
   return reshape(x, x.shape.filter((_, i) => !drop.has(i)));
 }

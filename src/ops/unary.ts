@@ -53,7 +53,7 @@ interface UnaryAttrs {
 const unaryOp = defineOp<UnaryAttrs>({
   name: 'unary',
   infer([x], { fn }) {
-    if (x.dtype !== 'float32') throw new DTypeError(`${fn}: expects a float32 tensor, got ${x.dtype}.`);
+    if (x.dtype !== 'float32') throw new DTypeError(`${fn}: expects a float32 tensor, got ${x.dtype}; convert with cast(x, 'float32').`);
     return { shape: x.shape, dtype: 'float32' };
   },
   cpu([x], { fn, alpha }) {

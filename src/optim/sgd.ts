@@ -1,3 +1,4 @@
+import { WgradError } from '../errors.js';
 import { sgdUpdate } from '../ops/optimizer-steps.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Optimizer, type OptimizerOptions, type ParamList } from './optimizer.js';
@@ -15,6 +16,7 @@ export class SGD extends Optimizer {
   constructor(params: ParamList, options: SGDOptions = {}) {
     super(params, options, 0.01);
     this.momentum = options.momentum ?? 0;
+    if (!(this.momentum >= 0 && this.momentum < 1)) throw new WgradError(`SGD: momentum ${this.momentum} must be in [0, 1) (Keras's default is 0, a common choice 0.9).`);
     this.nesterov = options.nesterov ?? false;
   }
 

@@ -79,7 +79,7 @@ export function normAxes(op: string, axes: number | readonly number[] | undefine
 export function checkShape(op: string, shape: Shape): number[] {
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: shape ${fmt(shape)} has a dimension that is not a non-negative integer.`);
+      throw new ShapeError(`${op}: shape ${fmt(shape)} has a dimension that is not a non-negative integer; give whole numbers >= 0.`);
     }
   }
   return [...shape];

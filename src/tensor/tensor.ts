@@ -100,7 +100,7 @@ export class Tensor {
 
   get storage(): Storage {
     if (!this.handle.alive) {
-      throw new DisposedError(`Tensor #${this.id} of shape ${fmt(this.shape)} was used after dispose().`);
+      throw new DisposedError(`Tensor #${this.id} of shape ${fmt(this.shape)} was used after dispose(): it was disposed, or freed by the tidy() that made it. To use it later, keep() it, or return it from the tidy().`);
     }
     return this.handle.storage;
   }
@@ -161,7 +161,7 @@ export class Tensor {
 
   /** The value of a one-element tensor. */
   async item(): Promise<number> {
-    if (this.size !== 1) throw new RangeError(`item(): tensor has ${this.size} elements, not 1.`);
+    if (this.size !== 1) throw new RangeError(`item(): tensor has ${this.size} elements, not 1; use data() or array() to read them all.`);
     return (await this.data())[0];
   }
 

@@ -133,7 +133,7 @@ export class CategoricalCrossentropy extends Loss {
       );
     }
     if (yTrue.rank !== yPred.rank || yTrue.shape.some((d, i) => d !== yPred.shape[i])) {
-      throw new LossMismatchError(`categorical_crossentropy: labels ${fmt(yTrue.shape)} must have the predictions' shape ${fmt(yPred.shape)}.`);
+      throw new LossMismatchError(`categorical_crossentropy: labels ${fmt(yTrue.shape)} must have the predictions' shape ${fmt(yPred.shape)}; give one-hot labels ${fmt(yPred.shape)}.`);
     }
     this.checkActivation(context, 'softmax');
   }
@@ -170,6 +170,9 @@ export class SparseCategoricalCrossentropy extends Loss {
     if (!isLabelVector(yTrue, yPred)) {
       throw new LossMismatchError(`sparse_categorical_crossentropy: labels ${fmt(yTrue.shape)} must be [${yPred.shape[0]}] class ids for predictions ${fmt(yPred.shape)}.`);
     }
+    if (yTrue.dtype !== 'int32') {
+      throw new LossMismatchError(`sparse_categorical_crossentropy: labels must be int32 class ids, got ${yTrue.dtype} ${fmt(yTrue.shape)}; make them with tensor(ids, shape, { dtype: 'int32' }).`);
+    }
     const ids = yTrue.hostInts;
     if (ids) {
       const bad = ids.findIndex((c) => c < 0 || c >= classes);
@@ -192,7 +195,7 @@ export class MeanSquaredError extends Loss {
 
   validate(yTrue: Tensor, yPred: Tensor): void {
     if (yTrue.size !== yPred.size) {
-      throw new LossMismatchError(`mean_squared_error: labels ${fmt(yTrue.shape)} and predictions ${fmt(yPred.shape)} differ in size.`);
+      throw new LossMismatchError(`mean_squared_error: labels ${fmt(yTrue.shape)} and predictions ${fmt(yPred.shape)} differ in size; give one label per output.`);
     }
   }
 

@@ -128,7 +128,7 @@ export class Model {
   /** Builds every layer by running one zero example through it. */
   build(): void {
     if (this.head.isBuilt) return;
-    const dtype = this.input?.outputDtype ?? 'float32';
+    const dtype = this.input?.outputDtype ?? this.layers[0]?.inputDtype ?? 'float32';
     noGrad(() => tidy(() => void this.head.call(zeros([1, ...this.headInputShape], { dtype }))));
     this.pristine = true;
   }
@@ -221,7 +221,7 @@ export class Model {
         let seen = 0;
         let step = 0;
         for await (const batch of dataset.batches(epoch, this.input)) {
-          if (!batch.y) throw new WgradError('fit() needs labelled data (labelMode must not be null).');
+          if (!batch.y) throw new WgradError('fit() needs labels: pass y with x, or a dataset whose labelMode is not null.');
           const { l, out } = tidy(() => {
             const out = this.head.call(batch.x, { training: true });
             const l = loss.call(batch.y!, out, context);
@@ -314,7 +314,7 @@ export class Model {
     let seen = 0;
     const context = { activation: this.outputActivation() };
     for await (const batch of asDataset(data).batches(0, this.input)) {
-      if (!batch.y) throw new WgradError('evaluate() needs labelled data.');
+      if (!batch.y) throw new WgradError('evaluate() needs labels: pass y with x, or a dataset whose labelMode is not null.');
       const next = noGrad(() =>
         tidy(() => {
           const out = this.head.call(batch.x);

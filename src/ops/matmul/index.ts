@@ -53,7 +53,7 @@ function gpuMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPUBuffer | 
 }
 
 function checkFloat(op: string, ts: readonly Tensor[]): void {
-  for (const t of ts) if (t.dtype !== 'float32') throw new DTypeError(`${op}: expects float32 tensors, got ${t.dtype} ${fmt(t.shape)}.`);
+  for (const t of ts) if (t.dtype !== 'float32') throw new DTypeError(`${op}: expects float32 tensors, got ${t.dtype} ${fmt(t.shape)}; convert with cast(x, 'float32').`);
 }
 
 const matmulOp = defineOp<MatmulAttrs>({
