@@ -95,4 +95,15 @@ tuning('npm run bench -- --interleave times every library on a case before the n
   for (const row of result.rows) assert.ok(row.peers.webgpu && row.peers.wasm, `${row.name}: both tfjs backends ran`);
 });
 
+tuning('the tuning key names the CPU under a software adapter, so a new CPU re-tunes', async () => {
+  const { adapterKey } = await import('../src/device/choice.js');
+  const { cpus } = await import('node:os');
+  const report = wg.getDevice().report;
+  if (report.software) assert.is(report.cpu, `${cpus().length} x ${cpus()[0].model.trim()}`);
+  const amd = { ...report, software: true, cpu: '2 x AMD EPYC' };
+  const xeon = { ...report, software: true, cpu: '2 x Intel(R) Xeon(R) Platinum 8481C' };
+  assert.is.not(adapterKey(amd, '0.1.0'), adapterKey(xeon, '0.1.0'));
+  assert.ok(adapterKey(xeon, '0.1.0').includes('Intel(R) Xeon(R) Platinum 8481C'));
+});
+
 tuning.run();

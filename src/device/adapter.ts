@@ -14,6 +14,8 @@ export interface AdapterReport {
   /** True for CPU rasterisers (llvmpipe, lavapipe, SwiftShader): kernels tuned for real GPUs run slowly there. */
   software: boolean;
   featureLevel: 'core' | 'compatibility';
+  /** For software adapters, the CPU that runs them ('2 x Intel Xeon ...'); '' for hardware ones. */
+  cpu: string;
 }
 
 export interface FoundAdapter {
@@ -87,7 +89,9 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
       description,
       software: SOFTWARE.test(`${info.device} ${description} ${info.vendor}`),
       featureLevel: attempt.featureLevel,
+      cpu: '',
     };
+    if (report.software) report.cpu = platform.cpuModel();
     return { adapter, report };
   }
   throw new DeviceError(

@@ -5,10 +5,14 @@ import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from './var
 let forced: MatmulVariant | null = null;
 const tuned = new Map<string, MatmulVariant>();
 
-/** The identity tuning results are kept under: the adapter as the platform describes it, and the wgrad version. */
+/**
+ * The identity tuning results are kept under: the adapter as the platform describes it, the CPU for a software
+ * adapter (llvmpipe reports the same name on an AMD EPYC and an Intel Xeon, whose best kernels differ), and the wgrad
+ * version.
+ */
 export function adapterKey(report: AdapterReport, version: string): string {
   // The variant list is part of the key: a release that adds a variant re-tunes even at the same version number.
-  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, `wgrad ${version}`, MATMUL_VARIANTS.join(',')].join('|');
+  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, report.cpu, `wgrad ${version}`, MATMUL_VARIANTS.join(',')].join('|');
 }
 
 export function matmulVariant(report: AdapterReport): MatmulVariant {

@@ -22,6 +22,10 @@ export const browserHost: Host = {
   writeFileAtomic: async (path) => noFiles('writeFile', path),
   appendFile: async (path) => noFiles('appendFile', path),
   hasSharedLibrary: () => true,
+  cpuModel: () => {
+    const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+    return cores ? `${cores} cores` : '';
+  },
   async readTuning() {
     const raw = storage()?.getItem(KEY);
     if (!raw) return memory;

@@ -25,6 +25,8 @@ export interface Host {
    * folders). Only meaningful on Linux; elsewhere, and in a browser, true.
    */
   hasSharedLibrary(name: string): boolean;
+  /** The CPU model ('2 x AMD EPYC'), or '' where the host does not say: a software adapter runs on it. */
+  cpuModel(): string;
   /** Autotune results by adapter key: a JSON file under the user's cache folder in Node, localStorage in a browser. */
   readTuning(): Promise<Record<string, TuningRecord>>;
   writeTuning(cache: Record<string, TuningRecord>): Promise<void>;

@@ -1,7 +1,7 @@
 // The Node host: files and the tuning cache on disk. Loaded lazily by platform/host.ts, never by a browser bundle.
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Host, TuningRecord } from './host.js';
 
@@ -43,6 +43,10 @@ export const nodeHost: Host = {
   },
   writeFileAtomic,
   hasSharedLibrary,
+  cpuModel: () => {
+    const list = cpus();
+    return list.length ? `${list.length} x ${list[0].model.trim()}` : '';
+  },
   async appendFile(path, text) {
     await mkdir(dirname(path), { recursive: true });
     await appendFile(path, text);
