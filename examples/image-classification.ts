@@ -16,14 +16,14 @@ const args = parseFlags(COMMAND, 'Trains MobileNetV2 (frozen) + MultiHeadSelfAtt
   test: { type: 'string', default: '', description: "a folder of test images in the training classes' folders, evaluated after training (default: DATA/test/ when there is one)" },
   out: { type: 'string', default: 'out/image-classification', description: 'folder for the data export, feature cache, history, weights and plots' },
   epochs: { type: 'number', default: 3, integer: true, min: 0, description: 'training epochs (0: evaluate only, with --weights)' },
-  'batch-size': { type: 'number', default: 32, integer: true, min: 1, description: 'images per step' },
+  'batch-size': { type: 'number', default: 8, integer: true, min: 1, description: 'images per step (8 gives the small default set 57 steps an epoch)' },
   'per-class': { type: 'number', default: 50, integer: true, min: 1, description: 'Fashion-MNIST training images per class' },
   'test-per-class': { type: 'number', default: 50, integer: true, min: 1, description: 'Fashion-MNIST test images per class, from the official test file' },
   classes: { type: 'number', default: 10, integer: true, min: 2, description: 'how many Fashion-MNIST classes to use' },
   'validation-split': { type: 'number', default: 0.1, min: 0, description: 'fraction of the training images held out for validation' },
   seed: { type: 'number', default: 42, integer: true, description: 'seed for the split, the shuffles, the weights and dropout' },
-  'learning-rate': { type: 'number', default: 0.001, min: 0, description: "Adam's learning rate" },
-  'lr-schedule': { type: 'string', default: 'constant', choices: ['constant', 'cosine'], description: 'learning-rate schedule; cosine decays to 0 over the run' },
+  'learning-rate': { type: 'number', default: 0.0003, min: 0, description: "Adam's learning rate (the seeds' 1e-3 stalled at a noise floor in the quality runs)" },
+  'lr-schedule': { type: 'string', default: 'cosine', choices: ['constant', 'cosine'], description: 'learning-rate schedule; cosine decays to 0 over the run' },
   patience: { type: 'number', default: 0, integer: true, min: 0, description: 'stop after this many epochs without a better val_loss and keep the best weights (0: off)' },
   weights: { type: 'string', default: '', description: 'start from a saved head (head.safetensors of an earlier run)' },
 });
@@ -136,6 +136,15 @@ async function features(ds: wg.ImageDataset) {
 }
 const probe = await wg.softmaxProbe(await features(train), await features(evalData), classes);
 console.log(`softmax-regression probe on the same features: ${(probe.testAccuracy * 100).toFixed(2)}%`);
+if (scores.accuracy < probe.testAccuracy) {
+  // Say why, rather than leave a head that loses to its own baseline unexplained.
+  console.log(
+    `The attention head (${model.parameters().reduce((n, p) => n + p.size, 0).toLocaleString('en')} trainable parameters) trails the linear probe here: ` +
+      `${train.samples.length} training images and ${args.epochs} epochs are too few for it, while the probe fits its ${(1281 * classes).toLocaleString('en')} weights to convergence. ` +
+      `With 2,000 images per class and 4 epochs it scored 86.54% against the probe's 85.18% (docs/results.md): ` +
+      `npm run demo -- --per-class 2000 --test-per-class 1000 --epochs 4 --batch-size 32 (about 2.5 hours on 2 cores)`,
+  );
+}
 
 // Attention over the 7x7 grid for a few held-out images.
 const shown = evalData.sampleBatches(0)[0].slice(0, 3);
