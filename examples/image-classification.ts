@@ -96,7 +96,8 @@ const model = new wg.Model({
 model.summary();
 // Seed 1 compiled this with binary_crossentropy, which does not fit integer labels and a softmax; wgrad refuses it.
 // --lr-schedule cosine decays the rate to 0 over the whole run (epochs × steps per epoch), Keras's CosineDecay.
-const rate = args['lr-schedule'] === 'cosine'
+// With --epochs 0 (evaluating a saved head) there is no run for a schedule to span.
+const rate = args['lr-schedule'] === 'cosine' && args.epochs > 0
   ? new wg.CosineDecay(args['learning-rate'], { decaySteps: args.epochs * train.length })
   : args['learning-rate'];
 model.compile({ optimizer: (params) => new wg.Adam(params, { learningRate: rate }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });

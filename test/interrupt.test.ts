@@ -2,7 +2,7 @@
 // writing \x03 to it makes the terminal send SIGINT to the foreground process group, as a keyboard does), under the
 // README's own command (npm run demo) and under npx tsx. A SIGINT without a terminal, and SIGKILL during checkpoint
 // writes, use plain child processes.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -49,7 +49,14 @@ function runAndSignal(argv: string[], when: RegExp, signal: (child: ReturnType<t
 }
 
 /** The command in a pseudo-terminal; Ctrl-C is the byte \x03 typed into it. */
-const inTerminal = (command: string) => ['script', '-qfec', command, '/dev/null'];
+const inTerminal = (command: string) => {
+  // Without one (a chroot or container with no devpts at /dev/pts) these tests cannot run; they fail saying so.
+  const probe = spawnSync('script', ['-qfec', 'true', '/dev/null'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(`This machine cannot open a pseudo-terminal (script(1): ${(probe.stderr || probe.error?.message || '').trim()}), so Ctrl-C cannot be typed into one. Mount devpts at /dev/pts (mount -t devpts devpts /dev/pts), or run the tests outside the chroot.`);
+  }
+  return ['script', '-qfec', command, '/dev/null'];
+};
 const ctrlC = (child: ReturnType<typeof spawn>) => void child.stdin!.write('\x03');
 const demoFlags = (out: string) => `--classes 2 --per-class 4 --test-per-class 2 --validation-split 0.25 --epochs 40 --batch-size 2 --out ${out}`;
 
