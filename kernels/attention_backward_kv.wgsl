@@ -30,34 +30,7 @@ override WG: u32 = 64;
 
 const MAX_D = 256u;
 
-fn from_bits(bits: u32) -> f32 {
-  var b = bits;
-  return bitcast<f32>(b);
-}
-
-fn lowbias32(v: u32) -> u32 {
-  var h = v;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
-
-// Inverted-dropout multiplier of weight (b, h, i, j): 0 or 1/(1 - rate).
-fn keep(b: u32, h: u32, i: u32, j: u32) -> f32 {
-  if (!DROPOUT) { return 1.0; }
-  let idx = ((b * p.heads + h) * p.tq + i) * p.tk + j;
-  let u = f32(lowbias32(lowbias32(p.seed) ^ idx) >> 8u) * (1.0 / 16777216.0);
-  return select(0.0, 1.0 / (1.0 - p.rate), u >= p.rate);
-}
-
-fn visible(b: u32, i: u32, j: u32) -> bool {
-  if (CAUSAL && j > i) { return false; }
-  if (HAS_MASK && mask[b * p.mask_b + i * p.mask_q + j] == 0.0) { return false; }
-  return true;
-}
+//#include "attention_common.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,5 +1,5 @@
 // dropout: out[i] = keep(i) ? x[i] * scale : 0, where keep(i) = u(i) >= rate and u(i) = hash(seed, i) / 2^24.
-// The hash (lowbias32, two rounds) is the same integer function as src/random.ts, so the CPU backend draws the
+// The hash (lowbias32, two rounds; kernels/include/hash.wgsl) is the same integer function as src/tensor/random.ts, so the CPU backend draws the
 // identical mask; the backward pass is this kernel run on dy with the same seed. One element per invocation.
 struct Params { n: u32, seed: u32, rate: f32, scale: f32, grid_x: u32 }
 
@@ -9,22 +9,12 @@ struct Params { n: u32, seed: u32, rate: f32, scale: f32, grid_x: u32 }
 
 override WG: u32 = 256;
 
-fn lowbias32(v: u32) -> u32 {
-  var h = v;
-  h ^= h >> 16u;
-  h *= 0x7feb352du;
-  h ^= h >> 15u;
-  h *= 0x846ca68bu;
-  h ^= h >> 16u;
-  return h;
-}
+//#include "hash.wgsl"
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i >= p.n) { return; }
-  let h = lowbias32(lowbias32(p.seed) ^ i);
-  let u = f32(h >> 8u) * (1.0 / 16777216.0);
-  out[i] = select(0.0, x[i] * p.scale, u >= p.rate);
+  out[i] = select(0.0, x[i] * p.scale, dropout_uniform(p.seed, i) >= p.rate);
 }

@@ -1,4 +1,4 @@
-/** lowbias32 (Chris Wellons): the integer hash shared with kernels/dropout.wgsl. */
+/** lowbias32 (Chris Wellons): the integer hash shared with kernels/include/hash.wgsl, so both backends draw one dropout mask. */
 export function lowbias32(v: number): number {
   let h = v >>> 0;
   h ^= h >>> 16;
