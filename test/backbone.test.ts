@@ -244,7 +244,9 @@ bb('a damaged cache entry on disk (flipped bytes, truncated, foreign) is recompu
   const second = await epoch(fresh, 1);
   assert.is(second.ran, 3, 'the three damaged entries were recomputed, the rest read');
   assert.is(fresh.cache!.corrupt, 3);
-  assert.ok(Math.abs(second.total - first.total) <= 1e-3 * Math.abs(first.total), 'the same features as the first epoch');
+  // Recomputed and cached features are the same floats; only the per-batch float32 sums differ, since batches are
+  // reshuffled each epoch (about 1e-7 relative here, measured 4e-8).
+  assert.ok(Math.abs(second.total - first.total) <= 1e-5 * Math.abs(first.total), 'the same features as the first epoch');
   assert.is(warnings.length, 3);
   assert.ok(warnings.every((w) => /feature cache entry .*\.bin \(for .*\.png\) is damaged: .*Recomputing it\./.test(w)), warnings.join('\n'));
   assert.ok(warnings.some((w) => /checksum does not match/.test(w)));

@@ -89,6 +89,9 @@ export class FeatureCache {
     private readonly options: FeatureCacheOptions = {},
   ) {}
 
+  /** Keys that read() computed for misses, for the write() that follows: the file is hashed once per miss. */
+  private missed = new Map<Sample, string>();
+
   /** Hashing the file is cheap next to what a hit saves (a decode, a resize and a backbone run). */
   private key(s: Sample): string {
     return `${this.modelHash}|${createHash('sha256').update(readFileSync(s.path)).digest('hex')}`;
@@ -124,6 +127,7 @@ export class FeatureCache {
     }
     if (!entry) {
       this.misses++;
+      this.missed.set(s, key);
       return false;
     }
     this.hits++;
@@ -132,7 +136,8 @@ export class FeatureCache {
   }
 
   write(s: Sample, features: Float32Array): void {
-    const key = this.key(s);
+    const key = this.missed.get(s) ?? this.key(s);
+    this.missed.delete(s);
     const entry = pack(features);
     this.memory.set(key, entry);
     const file = this.file(key);

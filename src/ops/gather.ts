@@ -53,6 +53,10 @@ const scatterAddOp = defineOp<{ vocab: number }>({
   vjp: noGradient('second derivatives of gather are not implemented'),
 });
 
+/** The error for an index outside the table, wherever it is found (host, reference, or the kernel's flag). */
+const outOfRange = (index: number, position: number, [v, d]: readonly number[], where = '', hint = ''): IndexError =>
+  new IndexError(`gather: index ${index} at position ${position}${where} is out of range for a table of ${v} rows [${v},${d}]; valid indices are 0..${v - 1}.${hint}`);
+
 /** deviceCheck: the indices have no host copy (the GPU computed them), so the kernel checks them. */
 const gatherOp = defineOp<{ deviceCheck: boolean }>({
   name: 'gather',
@@ -70,7 +74,7 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
     const out = new Float64Array(idx.data.length * d);
     idx.data.forEach((row, n) => {
       // Indices computed by the reference (a cast) have no host copy either; a bad one must not read zeros.
-      if (row < 0 || row >= v) throw new IndexError(`gather: index ${row} at position ${n} is out of range for a table of ${v} rows [${v},${d}]; valid indices are 0..${v - 1}.`);
+      if (row < 0 || row >= v) throw outOfRange(row, n, table.shape);
       out.set(table.data.subarray(row * d, row * d + d), n * d);
     });
     return out;
@@ -82,10 +86,7 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
     const v = table.shape[0];
     // Indices with a host copy were checked before the dispatch; indices the GPU computed are checked there, and a
     // violation raises at the next readback (the kernel's clamp only keeps the read inside the table).
-    const site = !deviceCheck ? -1 : device.check({
-      error: (value, position) =>
-        new IndexError(`gather: index ${value} at position ${position} (computed on the GPU) is out of range for a table of ${v} rows [${v},${d}]; valid indices are 0..${v - 1}. Check the op that computed the indices.`),
-    });
+    const site = !deviceCheck ? -1 : device.check({ error: (value, position) => outOfRange(value, position, table.shape, ' (computed on the GPU)', ' Check the op that computed the indices.') });
     device.dispatch({
       kernel: 'gather',
       uniforms: new Uniforms().u32(n).u32(d).u32(v).u32(grid[0]).u32(site + 1).done(),
@@ -118,9 +119,7 @@ export function gather(table: Tensor, indices: Tensor): Tensor {
   if (host) {
     const v = table.shape[0];
     for (let i = 0; i < host.length; i++) {
-      if (host[i] < 0 || host[i] >= v) {
-        throw new IndexError(`gather: index ${host[i]} at position ${i} is out of range for a table of ${v} rows ${fmt(table.shape)}; valid indices are 0..${v - 1}.`);
-      }
+      if (host[i] < 0 || host[i] >= v) throw outOfRange(host[i], i, table.shape);
     }
   }
   return run(gatherOp, [table, indices], { deviceCheck: host === null });

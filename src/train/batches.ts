@@ -21,17 +21,18 @@ export type Data = Dataset | ArrayData;
  * Rows of x (and y) at the given indices. int32 tensors built from host values (token ids, class labels) are picked
  * on the host, so the batch keeps its host copy: an Embedding's gradient and label validation read it there.
  */
-function rows(t: Tensor, index: Tensor, order: number[]): Tensor {
+function rows(t: Tensor, index: () => Tensor, order: number[]): Tensor {
   if (t.dtype === 'int32' && t.hostInts) {
     const per = t.size / t.shape[0];
     const picked = new Int32Array(order.length * per);
     order.forEach((r, i) => picked.set(t.hostInts!.subarray(r * per, (r + 1) * per), i * per));
     return fromHost(picked, [order.length, ...t.shape.slice(1)], { dtype: 'int32', backend: t.backend });
   }
-  // The cast, view and gather in between are freed here; only the batch leaves the scope.
+  // Made outside the scope, since y's rows use the same index; the cast, view and gather in between are freed here.
+  const at = index();
   return tidy(() => {
     const flat = reshape(t.dtype === 'int32' ? cast(t, 'float32') : t, [t.shape[0], -1]);
-    const picked = reshape(gather(flat, index), [index.shape[0], ...t.shape.slice(1)]);
+    const picked = reshape(gather(flat, at), [order.length, ...t.shape.slice(1)]);
     return t.dtype === 'int32' ? cast(picked, 'int32') : picked;
   });
 }
@@ -53,10 +54,12 @@ export function arrayDataset(data: ArrayData): Dataset {
       if (data.shuffle) new Rng(((data.seed ?? 0) * 1000003 + epoch) >>> 0).shuffle(order);
       for (let start = 0; start < n; start += size) {
         const picked = order.slice(start, start + size);
-        const index = fromHost(picked, [picked.length], { dtype: 'int32', backend: data.x.backend });
+        // The row indices go to the device only when a tensor is picked there (token ids with labels need none).
+        let uploaded: Tensor | null = null;
+        const index = () => (uploaded ??= fromHost(picked, [picked.length], { dtype: 'int32', backend: data.x.backend }));
         const x = rows(data.x, index, picked);
         const y = data.y ? rows(data.y, index, picked) : null;
-        index.dispose();
+        (uploaded as Tensor | null)?.dispose();
         yield { x, y, size: x.shape[0], pixels: null };
       }
     },

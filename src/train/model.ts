@@ -217,7 +217,8 @@ export class Model {
         progress.epochBegin(epoch);
         this.head.train();
         for (const m of this.metrics) m.resetState();
-        let lossSum: Tensor | null = null;
+        // The loss of each step is read before its update (the NaN check), so the running loss is summed on the host.
+        let lossTotal = 0;
         let seen = 0;
         let step = 0;
         for await (const batch of dataset.batches(epoch, this.input)) {
@@ -244,22 +245,19 @@ export class Model {
             );
           }
           this.pristine = false;
-          const weighted = tidy(() => {
+          tidy(() => {
             optimizer.step();
             optimizer.zeroGrad();
             for (const m of this.metrics) m.updateState(batch.y!, out);
-            const part = mul(l, batch.size);
-            return lossSum ? add(lossSum, part) : part;
           });
           l.dispose();
           out.dispose();
-          lossSum?.dispose();
-          lossSum = keep(weighted);
+          lossTotal += value * batch.size;
           seen += batch.size;
           step++;
           batch.x.dispose();
           batch.y.dispose();
-          if (progress.interactive) progress.step(step, steps, await this.logs(lossSum, seen));
+          if (progress.interactive) progress.step(step, steps, await this.logs(lossTotal / seen));
           if (interrupted) break;
         }
         if (seen === 0 && !interrupted) {
@@ -267,11 +265,9 @@ export class Model {
         }
         if (interrupted) {
           progress.interrupted();
-          lossSum?.dispose();
           break;
         }
-        const logs = await this.logs(lossSum, seen);
-        lossSum?.dispose();
+        const logs = await this.logs(lossTotal / seen);
         if (options.validationData) {
           const val = await this.evaluate(options.validationData, { verbose: 0 });
           for (const [k, v] of Object.entries(val)) logs[`val_${k}`] = v;
@@ -295,8 +291,8 @@ export class Model {
     if (loss instanceof BinaryCrossentropy) checkBinaryLabels(await data.y.data());
   }
 
-  private async logs(lossSum: Tensor | null, seen: number): Promise<Logs> {
-    const logs: Logs = { loss: lossSum && seen ? (await lossSum.item()) / seen : NaN };
+  private async logs(loss: number): Promise<Logs> {
+    const logs: Logs = { loss };
     for (const m of this.metrics) logs[m.name] = await m.result();
     return logs;
   }
