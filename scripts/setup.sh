@@ -4,11 +4,15 @@
 #    Dawn dlopens the unversioned libEGL.so, which only libegl-dev ships;
 #  - Fashion-MNIST (real 28x28 images in 10 classes) from Debian, the default data of the image example;
 #  - the npm dependencies (npm ci, from package-lock.json), which also embeds kernels/ into src/generated/;
+#  - Debian's Chromium, for the browser tests, unless WGRAD_CHROMIUM names another browser;
 #  - the MobileNetV2 weights (weights/*.onnx), converted from the nsfwjs dev dependency when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev dataset-fashion-mnist)
+# The browser tests (test/browser.test.ts, test/browser-page.test.ts) run Debian's Chromium on SwiftShader; with
+# WGRAD_CHROMIUM naming another Chromium or Chrome, none is installed. A font, so the page's canvases draw text.
+if [ -z "${WGRAD_CHROMIUM:-}" ]; then packages+=(chromium fonts-dejavu-core); fi
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${packages[@]}"; do

@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 execFileSync(process.execPath, ['scripts/embed-kernels.mjs'], { stdio: 'inherit' });
 
 // test/fixtures/ holds scripts that tests run as child processes, not tests.
-const args = ['--expose-gc', 'node_modules/uvu/bin.js', '-r', 'tsx', '-i', 'fixtures', 'test', ...process.argv.slice(2)];
+const args = ['--expose-gc', 'node_modules/uvu/bin.js', '-r', 'tsx', '-i', 'fixtures', '-i', 'support', 'test', ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
 let output = '';
 child.stdout.on('data', (chunk) => {

@@ -300,10 +300,15 @@ export class GpuDevice {
     if (!this.encoder) return;
     if (this.pass) this.pass.end();
     this.pass = null;
+    // A pass's validation errors (a buffer bound for reading and writing, say) are raised at finish(). Caught in a
+    // scope, they reach the next sync for certain: a browser delivers uncaptured errors from its GPU process later,
+    // so without the scope one could surface a sync late, blamed on the next, valid work.
+    this.device.pushErrorScope('validation');
     if (this.pending > 0) {
       this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformArena.buffer, 0, this.pending * UNIFORM_SLOT);
     }
     this.device.queue.submit([this.encoder.finish()]);
+    this.scopes.push(this.device.popErrorScope().then((e) => (e ? e.message : null)));
     this.encoder = null;
     this.pending = 0;
     this.stats.submits++;

@@ -9,6 +9,25 @@ export interface TuningRecord {
   date: string;
 }
 
+/** Which adapter to use: `auto` tries the platform's real GPU first and falls back to Dawn's OpenGL backend. */
+export type AdapterChoice = 'auto' | 'gpu' | 'opengl' | 'opengles';
+
+export interface FoundGpuAdapter {
+  adapter: GPUAdapter;
+  /** How it was reached: Dawn's default backend (Vulkan, Metal or D3D12), its OpenGL/ES backend, or a browser's navigator.gpu. */
+  backend: 'default' | 'opengl' | 'opengles' | 'navigator';
+  featureLevel: 'core' | 'compatibility';
+  /** The browser says this is a fallback (software) adapter. */
+  fallback: boolean;
+}
+
+/** What asking for an adapter gave: the adapter, or null with what was tried and what to do about it. */
+export interface AdapterRequest {
+  found: FoundGpuAdapter | null;
+  tried: string[];
+  hint: string;
+}
+
 export interface Host {
   readonly kind: 'node' | 'browser';
   /** Reads a whole file (Node only). */
@@ -27,6 +46,8 @@ export interface Host {
   hasSharedLibrary(name: string): boolean;
   /** The CPU model ('2 x AMD EPYC'), or '' where the host does not say: a software adapter runs on it. */
   cpuModel(): string;
+  /** Asks for a WebGPU adapter: Dawn's backends in turn under Node, navigator.gpu in a browser. */
+  requestAdapter(choice: AdapterChoice): Promise<AdapterRequest>;
   /** Autotune results by adapter key: a JSON file under the user's cache folder in Node, localStorage in a browser. */
   readTuning(): Promise<Record<string, TuningRecord>>;
   writeTuning(cache: Record<string, TuningRecord>): Promise<void>;

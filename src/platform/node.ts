@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { requestDawnAdapter } from './dawn.js';
 import type { Host, TuningRecord } from './host.js';
 
 /** Where autotune results live: $XDG_CACHE_HOME/wgrad/tuning.json, else ~/.cache/wgrad/tuning.json. */
@@ -43,6 +44,7 @@ export const nodeHost: Host = {
   },
   writeFileAtomic,
   hasSharedLibrary,
+  requestAdapter: (choice) => requestDawnAdapter(choice, hasSharedLibrary),
   cpuModel: () => {
     const list = cpus();
     return list.length ? `${list.length} x ${list[0].model.trim()}` : '';

@@ -1,0 +1,58 @@
+// WebGPU in Node: Dawn through the `webgpu` package, one backend after another. Loaded only by the Node host.
+import type { AdapterChoice, AdapterRequest, FoundGpuAdapter } from './host.js';
+
+// Dawn instances must outlive every object made from them, and collecting a failed one has aborted the process
+// (a futex error inside Dawn's GL backend). They are few and small, so they are never released.
+const instances: GPU[] = [];
+
+interface Attempt {
+  backend: FoundGpuAdapter['backend'];
+  flags: string[];
+  featureLevel: FoundGpuAdapter['featureLevel'];
+}
+
+const ATTEMPTS: Record<AdapterChoice, Attempt[]> = {
+  auto: [
+    { backend: 'default', flags: [], featureLevel: 'core' },
+    { backend: 'opengl', flags: ['backend=opengl'], featureLevel: 'compatibility' },
+    { backend: 'opengles', flags: ['backend=opengles'], featureLevel: 'compatibility' },
+  ],
+  gpu: [{ backend: 'default', flags: [], featureLevel: 'core' }],
+  opengl: [{ backend: 'opengl', flags: ['backend=opengl'], featureLevel: 'compatibility' }],
+  opengles: [{ backend: 'opengles', flags: ['backend=opengles'], featureLevel: 'compatibility' }],
+};
+
+export const DAWN_HINT =
+  `On a headless Debian/Ubuntu machine, install the software adapter's libraries: ` +
+  `apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri libegl-dev (or run 'npm run setup' as root). ` +
+  `With a GPU, install its Vulkan driver and libvulkan1. To run without WebGPU, use WGRAD_BACKEND=cpu.`;
+
+/**
+ * Dawn's default backend is a real GPU when there is one; the OpenGL path is the software rasteriser on headless
+ * machines, which only answers in compatibility mode.
+ */
+export async function requestDawnAdapter(choice: AdapterChoice, hasSharedLibrary: (name: string) => boolean): Promise<AdapterRequest> {
+  // Dawn reads this when it first initialises EGL; surfaceless needs no display server.
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  const { create, globals } = await import('webgpu');
+  Object.assign(globalThis, globals);
+  const tried: string[] = [];
+  for (const attempt of ATTEMPTS[choice]) {
+    // Without a Vulkan loader, Dawn's default backend on Linux can only fail, after printing loader warnings that
+    // need no action on a machine without a GPU. 'gpu', asked for by name, still tries.
+    if (choice === 'auto' && attempt.backend === 'default' && !hasSharedLibrary('libvulkan.so.1')) {
+      tried.push('default (Vulkan): libvulkan.so.1 is not installed');
+      continue;
+    }
+    try {
+      const gpu = create(attempt.flags);
+      instances.push(gpu);
+      const adapter = await gpu.requestAdapter(attempt.featureLevel === 'compatibility' ? { featureLevel: 'compatibility' } : undefined);
+      if (adapter) return { found: { adapter, backend: attempt.backend, featureLevel: attempt.featureLevel, fallback: false }, tried, hint: DAWN_HINT };
+      tried.push(`${attempt.backend} (${attempt.featureLevel}): no adapter`);
+    } catch (err) {
+      tried.push(`${attempt.backend}: ${(err as Error).message}`);
+    }
+  }
+  return { found: null, tried, hint: DAWN_HINT };
+}

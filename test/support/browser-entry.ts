@@ -1,0 +1,155 @@
+// The browser suite's page: the core as bundled for browsers (scripts/browser-bundle.mjs), the op cases shared with
+// parity.test.ts, and the checks that belong to a browser. test/browser.test.ts opens it in headless Chromium and
+// runs each case by name through window.wgradSuite, so every case is one uvu test in Node's report.
+import * as assert from 'uvu/assert';
+import * as wg from '../../src/index.js';
+import { Uniforms } from '../../src/device/uniforms.js';
+import { host } from '../../src/platform/host.js';
+import { cases as parityCases, runCase } from './parity-cases.js';
+import { cpuInputs } from './check.js';
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+// SwiftShader runs compute about 50x slower than llvmpipe: the op cases up to about 2,000 elements an input cover
+// every family (elementwise, broadcasting, reductions, softmax, matmul and dense, copies, gather, dropout) without
+// the long ones (a 70,000-element sum, 1025-long softmax rows) that only add time.
+const small = parityCases.filter((c) => c.inputs.every((i) => size(i.shape) <= 2100));
+
+const checks: Record<string, () => Promise<void>> = {};
+for (const c of small) {
+  if (/^(matmul|dense)/.test(c.name)) for (const v of wg.MATMUL_VARIANTS) checks[`parity: ${c.name} (${v})`] = runCase(c, v);
+  else checks[`parity: ${c.name}`] = runCase(c, null);
+}
+
+checks['the adapter is navigator.gpu, reported with its software flag'] = async () => {
+  const info = wg.runtimeInfo();
+  assert.is(info.backend, 'webgpu');
+  assert.is(info.adapter!.backend, 'navigator');
+  assert.match(info.description, /via navigator\.gpu/);
+  // SwiftShader is a CPU rasteriser: the report must say so, since the kernels' defaults follow it.
+  if (/swiftshader/i.test(`${info.adapter!.architecture} ${info.adapter!.description}`)) assert.ok(info.adapter!.software, 'SwiftShader is reported as software');
+  assert.is((await host()).kind, 'browser');
+};
+
+checks['the autotune result is kept in localStorage'] = async () => {
+  const h = await host();
+  const record = { matmul: 'tiled', measuredMs: { tiled: 1 }, date: new Date().toISOString() };
+  await h.writeTuning({ 'browser-test': record });
+  assert.ok(localStorage.getItem('wgrad:tuning')?.includes('browser-test'));
+  assert.equal((await h.readTuning())['browser-test'], record);
+  localStorage.removeItem('wgrad:tuning');
+};
+
+checks['no file system: readSafetensors names the byte forms instead'] = async () => {
+  await wg.readSafetensors('weights.safetensors').then(
+    () => assert.unreachable('a browser has no files'),
+    (e: Error) => assert.match(e.message, /no file system.*encodeSafetensors \/ decodeSafetensors/),
+  );
+  const back = wg.decodeSafetensors(wg.encodeSafetensors({ w: { shape: [3], data: [1, 2, 3] } }));
+  assert.equal(back.tensors.w.shape, [3]);
+};
+
+checks['gradcheck: softmax · matmul · gelu against central differences'] = async () => {
+  const [x, w] = cpuInputs([{ shape: [3, 4] }, { shape: [4, 5] }], 3);
+  const report = await wg.gradcheck((a, b) => wg.softmax(wg.gelu(wg.matmul(a, b))), [x, w]);
+  assert.ok(report.ok, JSON.stringify(report));
+};
+
+// A small model of the text workflow's shape: tokens whose class is whether token 1 or token 2 occurs more often.
+function tokenData(n: number, seed: number): { x: wg.Tensor; y: wg.Tensor } {
+  const rng = new wg.Rng(seed);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 2;
+    for (let t = 0; t < 8; t++) x.push(rng.uniform() < 0.4 ? 1 + c : 3 + Math.floor(rng.uniform() * 5));
+    y.push(c);
+  }
+  return { x: wg.tensor(x, [n, 8], { dtype: 'int32' }), y: wg.tensor(y, [n], { dtype: 'int32' }) };
+}
+
+const attentionLayers = (): wg.Module[] => [new wg.Embedding(8, 16), new wg.MultiHeadSelfAttention(16, 2), new wg.GlobalAveragePooling1D(), new wg.Dense(2, { activation: 'softmax' })];
+
+checks['fit: an Embedding + MultiHeadSelfAttention model, loss going down'] = async () => {
+  wg.manualSeed(1);
+  const model = new wg.Model({ inputShape: [8], layers: attentionLayers() });
+  model.compile({ optimizer: (p) => new wg.Adam(p, { learningRate: 0.01 }), loss: 'sparse_categorical_crossentropy', metrics: ['accuracy'] });
+  const { x, y } = tokenData(64, 2);
+  const history = await model.fit({ x, y, batchSize: 16, shuffle: true, seed: 3 }, { epochs: 6, verbose: 0 });
+  const loss = history.history.loss;
+  assert.ok(loss.every(Number.isFinite), `finite losses: ${loss}`);
+  assert.ok(loss[5] < 0.8 * loss[0], `loss went down: ${loss.map((l) => l.toFixed(3))}`);
+  assert.ok(history.history.accuracy[5] >= 0.75, `accuracy ${history.history.accuracy}`);
+};
+
+checks['memory(): flat across training steps'] = async () => {
+  wg.manualSeed(2);
+  const model = new wg.Sequential(attentionLayers());
+  const opt = new wg.Adam(model.namedParameters(), { learningRate: 0.01 });
+  const loss = wg.sparseCategoricalCrossentropy();
+  const { x, y } = tokenData(16, 4);
+  const step = async (): Promise<void> => {
+    const value = wg.tidy(() => {
+      const l = loss.call(y, model.call(x, { training: true }));
+      l.backward();
+      opt.step();
+      opt.zeroGrad();
+      return l;
+    });
+    await value.data();
+    value.dispose();
+  };
+  for (let i = 0; i < 3; i++) await step();
+  const before = wg.memory();
+  for (let i = 0; i < 20; i++) await step();
+  const after = wg.memory();
+  assert.is(after.tensors, before.tensors, 'live tensors');
+  assert.is(after.buffers, before.buffers, 'pooled buffers');
+  assert.is(after.bytes, before.bytes, 'bytes held');
+};
+
+checks['a device validation error surfaces as a DeviceError, and the device stays usable'] = async () => {
+  const device = wg.getDevice();
+  const buf = device.alloc(16);
+  device.dispatch({ kernel: 'binary', uniforms: new Uniforms().u32(4).done(), read: [buf, buf], write: [buf], workgroups: [1] });
+  try {
+    await wg.sync();
+    assert.unreachable('sync should throw');
+  } catch (e) {
+    assert.instance(e, wg.DeviceError);
+    assert.match((e as Error).message, /WebGPU reported/);
+  } finally {
+    device.free(buf);
+  }
+  assert.equal(Array.from(await wg.add(wg.ones([2]), 1).data()), [2, 2]);
+};
+
+checks['a kernel-side index check throws an IndexError'] = async () => {
+  // The index tensor is computed on the GPU, so only the kernel can see that 5 is past the 3-row table.
+  const ids = wg.cast(wg.add(wg.zeros([2]), 5), 'int32');
+  await wg.gather(wg.zeros([3, 2]), ids).data().then(
+    () => assert.unreachable('out-of-range index must throw'),
+    (e: Error) => assert.instance(e, wg.IndexError),
+  );
+};
+
+declare global {
+  interface Window {
+    wgradSuite: { ready: Promise<string>; names: () => string[]; run: (name: string) => Promise<{ ok: boolean; message: string; ms: number }> };
+  }
+}
+
+window.wgradSuite = {
+  ready: wg.init({ log: false, tune: false }).then((info) => info.description),
+  names: () => Object.keys(checks),
+  async run(name) {
+    const t0 = performance.now();
+    try {
+      await checks[name]();
+      return { ok: true, message: '', ms: performance.now() - t0 };
+    } catch (e) {
+      const err = e as Error;
+      return { ok: false, message: `${err.name}: ${err.message}\n${err.stack ?? ''}`, ms: performance.now() - t0 };
+    }
+  },
+};
