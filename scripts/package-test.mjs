@@ -3,6 +3,8 @@
 //   (b) a strict consumer .ts passes `tsc --noEmit` under moduleResolution node16 and bundler, with no extra flags;
 //   (c) an esbuild bundle of the app runs;
 //   (d) with the optional peers installed, wgrad/node's MobileNetV2 computes features of a decoded image;
+//   (e) docs/browser.md's import-map page loads the installed dist/browser/wgrad.js in headless Chromium;
+//   a browser bundler picks that file through the 'browser' export condition;
 //   and every ```js block of README.md runs verbatim in the app.
 // It prints the tarball's size and file count and the app's node_modules size without and with the peers, and ends
 // with the plain closing line "N passed, N failed".
@@ -104,14 +106,50 @@ check('(c) an esbuild bundle of the app runs', () => {
   return run(process.execPath, ['bundle/app.mjs']).trim();
 });
 
-check('the core entry bundles for a browser with no Node built-ins', () => {
+check("a browser bundler gets the one-file browser build through the 'browser' condition, with no Node module in it", () => {
   const esbuild = require.resolve('esbuild/bin/esbuild');
   writeFileSync(join(app, 'browser.mjs'), "import * as wg from 'wgrad';\nconsole.log(typeof wg.init);\n");
-  run(esbuild, ['browser.mjs', '--bundle', '--platform=browser', '--format=esm', '--external:webgpu', '--metafile=bundle/browser.json', '--outfile=bundle/browser.js']);
+  run(esbuild, ['browser.mjs', '--bundle', '--platform=browser', '--format=esm', '--metafile=bundle/browser.json', '--outfile=bundle/browser.js']);
   const inputs = Object.keys(JSON.parse(readFileSync(join(app, 'bundle/browser.json'), 'utf8')).inputs);
-  const node = inputs.filter((i) => i.includes('platform/node') || i.startsWith('node:'));
+  if (!inputs.some((i) => i.endsWith('wgrad/dist/browser/wgrad.js'))) throw new Error(`the bundle did not use dist/browser/wgrad.js: ${inputs.join(', ')}`);
+  const node = inputs.filter((i) => i.includes('platform/node') || i.startsWith('node:') || i.includes('node_modules/webgpu'));
   if (node.length) throw new Error(`Node modules reached the browser bundle: ${node.join(', ')}`);
   return `${inputs.length} modules, ${mib(du(join(app, 'bundle/browser.js')))}`;
+});
+
+check("(e) docs/browser.md's import-map page runs the installed dist/browser/wgrad.js in headless Chromium on WebGPU", () => {
+  const doc = readFileSync(join(root, 'docs', 'browser.md'), 'utf8');
+  const html = /```html\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!html) throw new Error('docs/browser.md should hold the import-map page as an ```html block');
+  writeFileSync(join(app, 'index.html'), `<!doctype html><html><head><meta charset="utf-8">\n${html}</head><body></body></html>`);
+  writeFileSync(join(app, 'page.mjs'), `import { createServer } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import puppeteer from ${JSON.stringify(require.resolve('puppeteer-core'))};
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript' };
+const server = createServer(async (req, res) => {
+  try {
+    const body = await readFile(join(process.cwd(), decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    res.writeHead(200, { 'content-type': types[extname(req.url)] ?? 'application/octet-stream' }).end(body);
+  } catch { res.writeHead(404).end(); }
+});
+await new Promise((r) => server.listen(0, '127.0.0.1', r));
+const browser = await puppeteer.launch({ executablePath: process.env.WGRAD_CHROMIUM ?? '/usr/bin/chromium', args: ${JSON.stringify(['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader', '--disable-background-networking'])} });
+try {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto('http://127.0.0.1:' + server.address().port + '/index.html');
+  await page.waitForFunction(() => document.body.textContent.includes('[[') || document.body.dataset.failed, { timeout: 120000 }).catch(() => {});
+  const text = (await page.evaluate(() => document.body.textContent)).trim();
+  if (text !== '[[3,3],[3,3]]') throw new Error('page shows ' + JSON.stringify(text) + (errors.length ? '; errors: ' + errors.join('; ') : ''));
+  console.log(text);
+} finally {
+  await browser.close();
+  server.close();
+}
+`);
+  return run(process.execPath, ['page.mjs']).trim();
 });
 
 check('wgrad/node without the optional peers names the install command', () => {
