@@ -1,6 +1,7 @@
 // The bench cases: each builds its wgrad work and, where the peer can express it, the same work in TensorFlow.js.
 import * as wg from '../src/node.js';
 import type { Tf } from './peers.js';
+import type { TorchRequest } from './torch.js';
 
 type TfTensor = import('@tensorflow/tfjs-core').Tensor;
 
@@ -17,6 +18,8 @@ export interface Case {
   tfOnly?: string[];
   /** [m, k, n] for ONNX Runtime's CPU MatMul. */
   ort?: [number, number, number];
+  /** The same work for the PyTorch CPU peer (bench/torch-peer.py). */
+  torch?: TorchRequest;
 }
 
 const disposeAll = (...ts: { dispose(): void }[]) => () => ts.forEach((t) => t.dispose());
@@ -27,6 +30,7 @@ function matmulCase(m: number, k: number, n: number, name = 'matmul', transB = f
     shape: `${m}x${k}x${n}${transB ? ' (B transposed)' : ''}`,
     flops: 2 * m * n * k,
     ort: transB ? undefined : [m, k, n],
+    torch: { op: 'matmul', m, k, n, transB },
     wgrad() {
       const a = wg.rand([m, k], { seed: 1 });
       const b = wg.rand(transB ? [n, k] : [k, n], { seed: 2 });
@@ -45,6 +49,7 @@ function batchedCase(batch: number, m: number, k: number, n: number): Case {
     name: 'batched matmul (attention)',
     shape: `[${batch},${m},${k}]x[${batch},${k},${n}]`,
     flops: 2 * batch * m * n * k,
+    torch: { op: 'bmm', b: batch, m, k, n },
     wgrad() {
       const a = wg.rand([batch, m, k], { seed: 1 });
       const b = wg.rand([batch, k, n], { seed: 2 });
@@ -73,6 +78,7 @@ function attentionCase(b: number, h: number, t: number, d: number, backward: boo
     name: `${impl} attention ${backward ? 'fwd+bwd' : 'forward'}`,
     shape: `B=${b} h=${h} T=${t} d=${d}`,
     flops: (backward ? 3 : 1) * 4 * b * h * t * t * d,
+    torch: { op: 'attention', b, h, t, d, backward },
     wgrad() {
       const [q, k, v] = [1, 2, 3].map((s) => wg.rand([b, t, h, d], { seed: s, requiresGrad: backward }));
       return {
@@ -101,6 +107,7 @@ function trainStepCase(batch: number, tokens: number, dim: number, heads: number
   return {
     name: 'seed-1 head training step',
     shape: `batch ${batch}, [${batch},${tokens},${dim}]`,
+    torch: { op: 'train_step', batch, tokens, dim, heads },
     wgrad() {
       wg.manualSeed(0);
       const head = new wg.Sequential([
@@ -172,6 +179,7 @@ export function cases(quick: boolean): Case[] {
       name: 'softmax (last axis)',
       shape: `[${s(12544, 64)},49]`,
       bytes: 2 * s(12544, 64) * 49 * 4,
+      torch: { op: 'softmax', rows: s(12544, 64), cols: 49 },
       wgrad() {
         const x = wg.rand([s(12544, 64), 49], { seed: 1 });
         return { run: () => wg.softmax(x), dispose: disposeAll(x) };
@@ -185,6 +193,7 @@ export function cases(quick: boolean): Case[] {
       name: 'transpose (split heads)',
       shape: `[${s(32, 2)},49,8,160] -> [.,8,49,160]`,
       bytes: 2 * s(32, 2) * 49 * 8 * 160 * 4,
+      torch: { op: 'permute', shape: [s(32, 2), 49, 8, 160], perm: [0, 2, 1, 3] },
       wgrad() {
         const x = wg.rand([s(32, 2), 49, 8, 160], { seed: 1 });
         return { run: () => wg.permute(x, [0, 2, 1, 3]), dispose: disposeAll(x) };
@@ -198,6 +207,7 @@ export function cases(quick: boolean): Case[] {
       name: 'elementwise add',
       shape: `[${n16m}]`,
       bytes: 3 * n16m * 4,
+      torch: { op: 'add', n: n16m },
       wgrad() {
         const a = wg.rand([n16m], { seed: 1 });
         const b = wg.rand([n16m], { seed: 2 });
@@ -213,6 +223,7 @@ export function cases(quick: boolean): Case[] {
       name: 'reduction sum',
       shape: `[${n16m}]`,
       bytes: n16m * 4,
+      torch: { op: 'sum', n: n16m },
       wgrad() {
         const a = wg.rand([n16m], { seed: 1 });
         return { run: () => wg.sum(a), dispose: disposeAll(a) };
@@ -226,6 +237,7 @@ export function cases(quick: boolean): Case[] {
       name: 'fused dense (x·W + b, relu)',
       shape: `${s(1568, 64)}x${s(1280, 64)}x${s(1280, 64)}`,
       flops: 2 * s(1568, 64) * s(1280, 64) * s(1280, 64),
+      torch: { op: 'dense', m: s(1568, 64), k: s(1280, 64), n: s(1280, 64) },
       wgrad() {
         const [x, w, b] = [wg.rand([s(1568, 64), s(1280, 64)], { seed: 1 }), wg.rand([s(1280, 64), s(1280, 64)], { seed: 2 }), wg.rand([s(1280, 64)], { seed: 3 })];
         return { run: () => wg.dense(x, w, b, 'relu'), dispose: disposeAll(x, w, b) };
@@ -244,6 +256,7 @@ export function cases(quick: boolean): Case[] {
       name: 'dispatch overhead, one submit',
       shape: '1000 adds of [4096]',
       perDispatch: 1000,
+      torch: { op: 'dispatch', count: 1000, n: 4096 },
       wgrad() {
         const a = wg.ones([4096]);
         return {

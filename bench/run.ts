@@ -1,7 +1,7 @@
-// npm run bench [-- --quick] [--filter REGEX] [--no-peers | --peers webgpu,wasm,ort] [--interleave] [--json out.json]
+// npm run bench [-- --quick] [--filter REGEX] [--no-peers | --peers webgpu,wasm,ort,torch] [--interleave] [--json out.json]
 //   [--markdown docs/bench.md]
 // Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm backends) and ONNX Runtime's CPU MatMul, all on
-// this machine's adapter in one run. Times are the median (and min-max) of the timed runs after a warm-up, waiting
+// this machine's adapter in one run, and optionally PyTorch on the CPU (--peers ...,torch; bench/torch.ts). Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
 import { cpus } from 'node:os';
 import { writeFileSync } from 'node:fs';
@@ -9,14 +9,17 @@ import * as wg from '../src/node.js';
 import type { Timing } from '../src/node.js';
 import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
 import { threadProbe } from './thread-probe.js';
+import { findTorchPython, startTorch, type TorchPeer } from './torch.js';
 import { cases, type Case } from './cases.js';
 import { parseFlags } from '../scripts/cli.js';
 
-const PEERS = ['webgpu', 'wasm', 'ort'];
+const PEERS = ['webgpu', 'wasm', 'ort', 'torch'];
+const DEFAULT_PEERS = ['webgpu', 'wasm', 'ort'];
 const args = parseFlags('npm run bench --', "Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm) and ONNX Runtime's CPU MatMul, on this machine's adapter.", {
   quick: { type: 'boolean', default: false, description: 'one timed run per case and no machine-state probe (a smoke test, not a measurement)' },
   filter: { type: 'string', default: '', description: 'only the cases whose name matches this regular expression' },
-  peers: { type: 'string', default: PEERS.join(','), description: `comma-separated peers to time beside wgrad, from ${PEERS.join(', ')}` },
+  peers: { type: 'string', default: DEFAULT_PEERS.join(','), description: `comma-separated peers to time beside wgrad, from ${PEERS.join(', ')} (torch: PyTorch on the CPU, when a Python with torch is found)` },
+  python: { type: 'string', default: '', description: "the Python for the torch peer (unset: python3, then /usr/bin/python3, the first that imports torch)" },
   'no-peers': { type: 'boolean', default: false, description: 'time wgrad alone' },
   interleave: { type: 'boolean', default: false, description: "time every library on a case before the next case (fairer on a machine whose speed drifts), instead of each library's cases in a block" },
   json: { type: 'string', default: '', description: 'also write the results as JSON to this file' },
@@ -59,6 +62,25 @@ if (probe) {
   console.log(header[header.length - 1]);
 }
 const tf: Tf | null = peerList.includes('webgpu') || peerList.includes('wasm') ? await loadTf(r) : null;
+
+// PyTorch's CPU speed follows its BLAS, and OpenBLAS 0.3.21 misdetects some VMs' CPUs (Sapphire Rapids as Prescott,
+// 4-40 GFLOP/s at 1024^3) unless OPENBLAS_CORETYPE names it (SkylakeX for AVX-512, Haswell or Zen for AVX2).
+let torch: TorchPeer | null = null;
+if (peerList.includes('torch')) {
+  const found = findTorchPython(args.python ? [args.python] : ['python3', '/usr/bin/python3']);
+  if ('why' in found) {
+    header.push(`torch peer: not available (${found.why}); on Debian: apt-get install python3-torch`);
+  } else {
+    try {
+      torch = await startTorch(found.python);
+      const b = torch.build;
+      header.push(`torch ${b.torch} (${b.python}) on the CPU, ${b.threads} intra-op thread(s), BLAS ${b.openblasConfig ?? b.blas}${b.openblasCore ? `, core type ${b.openblasCore}` : ''} (OPENBLAS_CORETYPE=${b.coretype || 'unset'})`);
+    } catch (err) {
+      header.push(`torch peer: failed to start (${(err as Error).message})`);
+    }
+  }
+  console.log(header[header.length - 1]);
+}
 
 // A real GPU finishes a small op in microseconds, well under the cost of one submit and wait. Cases faster than this
 // repeat inside each timed run (the same rule for every library) and report the time per op.
@@ -136,6 +158,11 @@ async function timeOrt(c: Case, row: Row): Promise<void> {
   });
 }
 
+async function timeTorch(c: Case, row: Row): Promise<void> {
+  if (!torch || !c.torch) return;
+  row.peers.torch = await torch.time(c.torch, { runs, minRunMs: MIN_RUN_MS, warmMs: 200 });
+}
+
 if (interleave) {
   for (const c of selected) {
     await timeWgrad(c);
@@ -143,6 +170,7 @@ if (interleave) {
     const row = rows[rows.length - 1];
     for (const backend of tfBackends) await timeTf(c, row, backend);
     await timeOrt(c, row);
+    await timeTorch(c, row);
   }
 } else {
   for (const c of selected) await timeWgrad(c);
@@ -153,20 +181,23 @@ if (interleave) {
   }
   if (peerList.includes('ort')) console.log('timing ONNX Runtime...');
   for (const [i, c] of selected.entries()) await timeOrt(c, rows[i]);
+  if (torch) console.log('timing PyTorch (CPU)...');
+  for (const [i, c] of selected.entries()) await timeTorch(c, rows[i]);
 }
+torch?.close();
 if (peerList.length > 0) {
   const cell = (row: Row, peer: string) => `${fmt(row.peers[peer]).padStart(8)} ${ratio(row.wgrad, row.peers[peer]).padStart(7)}`;
-  for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}`);
+  for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}${torch ? ` | torch ${cell(row, 'torch')}` : ''}`);
 }
 console.log('Ratios are wgrad\'s speed over the peer\'s (peer ms / wgrad ms): above 1x wgrad is faster.');
 const markdown = args.markdown || undefined;
 if (markdown) {
   const lines = [
-    `| case | shape | wgrad ms (min-max) | wgrad rate | tfjs-webgpu ms | wgrad ÷ tfjs-webgpu | tfjs-wasm ms | wgrad ÷ tfjs-wasm | ORT ms | wgrad ÷ ORT |`,
-    `|---|---|---|---|---|---|---|---|---|---|`,
+    `| case | shape | wgrad ms (min-max) | wgrad rate | tfjs-webgpu ms | wgrad ÷ tfjs-webgpu | tfjs-wasm ms | wgrad ÷ tfjs-wasm | ORT ms | wgrad ÷ ORT |${torch ? ' torch ms | wgrad ÷ torch |' : ''}`,
+    `|---|---|---|---|---|---|---|---|---|---|${torch ? '---|---|' : ''}`,
     ...rows.map(
       (row) =>
-        `| ${row.name} | ${row.shape} | ${fmt(row.wgrad)} (${span(row.wgrad)}) | ${row.rate} | ${fmt(row.peers.webgpu)} | ${ratio(row.wgrad, row.peers.webgpu)} | ${fmt(row.peers.wasm)} | ${ratio(row.wgrad, row.peers.wasm)} | ${fmt(row.peers.ort)} | ${ratio(row.wgrad, row.peers.ort)} |`,
+        `| ${row.name} | ${row.shape} | ${fmt(row.wgrad)} (${span(row.wgrad)}) | ${row.rate} | ${fmt(row.peers.webgpu)} | ${ratio(row.wgrad, row.peers.webgpu)} | ${fmt(row.peers.wasm)} | ${ratio(row.wgrad, row.peers.wasm)} | ${fmt(row.peers.ort)} | ${ratio(row.wgrad, row.peers.ort)} |${torch ? ` ${fmt(row.peers.torch)} | ${ratio(row.wgrad, row.peers.torch)} |` : ''}`,
     ),
   ];
   writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
