@@ -4,6 +4,7 @@
 //   (c) an esbuild bundle of the app runs;
 //   (d) with the optional peers installed, wgrad/node's MobileNetV2 computes features of a decoded image;
 //   (e) docs/browser.md's import-map page loads the installed dist/browser/wgrad.js in headless Chromium;
+//   (f) docs/browser.md's Vite app (vite@7 installed into the app) builds and runs there;
 //   a browser bundler picks that file through the 'browser' export condition;
 //   and every ```js block of README.md runs verbatim in the app.
 // It prints the tarball's size and file count and the app's node_modules size without and with the peers, and ends
@@ -139,17 +140,40 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('http://127.0.0.1:' + server.address().port + '/index.html');
-  await page.waitForFunction(() => document.body.textContent.includes('[[') || document.body.dataset.failed, { timeout: 120000 }).catch(() => {});
-  const text = (await page.evaluate(() => document.body.textContent)).trim();
-  if (text !== '[[3,3],[3,3]]') throw new Error('page shows ' + JSON.stringify(text) + (errors.length ? '; errors: ' + errors.join('; ') : ''));
-  console.log(text);
+  const [path = 'index.html', mode = 'text'] = process.argv.slice(2);
+  await page.goto('http://127.0.0.1:' + server.address().port + '/' + path);
+  if (mode === 'done') {
+    await page.waitForFunction(() => document.body?.dataset.done, { timeout: 300000 }).catch(() => {});
+    const done = await page.evaluate(() => document.body.dataset.done);
+    if (!done || !Number.isFinite(Number(done))) throw new Error('the Vite app did not finish' + (errors.length ? ': ' + errors.join('; ') : ''));
+    console.log('loss ' + done + ' in the page');
+  } else {
+    await page.waitForFunction(() => document.body.textContent.includes('[['), { timeout: 120000 }).catch(() => {});
+    const text = (await page.evaluate(() => document.body.textContent)).trim();
+    if (text !== '[[3,3],[3,3]]') throw new Error('page shows ' + JSON.stringify(text) + (errors.length ? '; errors: ' + errors.join('; ') : ''));
+    console.log(text);
+  }
 } finally {
   await browser.close();
   server.close();
 }
 `);
   return run(process.execPath, ['page.mjs']).trim();
+});
+
+check("(f) docs/browser.md's Vite app builds with vite build and runs in headless Chromium", () => {
+  const doc = readFileSync(join(root, 'docs', 'browser.md'), 'utf8');
+  const main = /```ts\n(\/\/ src\/main\.ts\n[\s\S]*?)```/.exec(doc)?.[1];
+  if (!main) throw new Error('docs/browser.md should hold the Vite example as a ```ts block starting // src/main.ts');
+  // Vite 7: Vite 8 wants npm 11's install behaviour on some machines (and Node 20.19+), 7 installs everywhere here.
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', 'vite@7']);
+  mkdirSync(join(app, 'vite', 'src'), { recursive: true });
+  writeFileSync(join(app, 'vite', 'index.html'), '<!doctype html><html><head><meta charset="utf-8"></head><body><script type="module" src="/src/main.ts"></script></body></html>');
+  writeFileSync(join(app, 'vite', 'src', 'main.ts'), `${main}document.body.dataset.done = String(await loss.item());\n`);
+  // --base ./ makes the built page's paths relative, so it loads from a subfolder of the server.
+  run(process.execPath, [join(app, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--base', './', '--logLevel', 'error'], { cwd: join(app, 'vite') });
+  const out = run(process.execPath, ['page.mjs', 'vite/dist/index.html', 'done']).trim();
+  return `${mib(du(join(app, 'vite', 'dist')))} built; ${out}`;
 });
 
 check('wgrad/node without the optional peers names the install command', () => {

@@ -372,6 +372,7 @@ async function predictFile(file: Blob): Promise<void> {
     const data = g.getImageData(0, 0, 224, 224);
     const img: wg.RawImage = { data: new Uint8Array(data.data.buffer), width: 224, height: 224, channels: 4 };
     chosen = { image: data, features: await features([toInput(img)]) };
+    for (const o of $('image-thumbs').children) o.classList.remove('chosen');
     await showHeatmaps();
   } catch (e) {
     fail(e);
