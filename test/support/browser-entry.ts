@@ -3,10 +3,9 @@
 // runs each case by name through window.wgradSuite, so every case is one uvu test in Node's report.
 import * as assert from 'uvu/assert';
 import * as wg from '../../src/index.js';
-import { Uniforms } from '../../src/device/uniforms.js';
 import { host } from '../../src/platform/host.js';
 import { cases as parityCases, runCase } from './parity-cases.js';
-import { cpuInputs } from './check.js';
+import { cpuInputs, validationErrorSurfaces } from './check.js';
 
 const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -108,21 +107,7 @@ checks['memory(): flat across training steps'] = async () => {
   assert.is(after.bytes, before.bytes, 'bytes held');
 };
 
-checks['a device validation error surfaces as a DeviceError, and the device stays usable'] = async () => {
-  const device = wg.getDevice();
-  const buf = device.alloc(16);
-  device.dispatch({ kernel: 'binary', uniforms: new Uniforms().u32(4).done(), read: [buf, buf], write: [buf], workgroups: [1] });
-  try {
-    await wg.sync();
-    assert.unreachable('sync should throw');
-  } catch (e) {
-    assert.instance(e, wg.DeviceError);
-    assert.match((e as Error).message, /WebGPU reported/);
-  } finally {
-    device.free(buf);
-  }
-  assert.equal(Array.from(await wg.add(wg.ones([2]), 1).data()), [2, 2]);
-};
+checks['a device validation error surfaces as a DeviceError, and the device stays usable'] = validationErrorSurfaces;
 
 checks['a kernel-side index check throws an IndexError'] = async () => {
   // The index tensor is computed on the GPU, so only the kernel can see that 5 is past the 3-row table.

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import * as wg from '../../src/index.js';
 import type { Tensor } from '../../src/index.js';
 import { Rng } from '../../src/tensor/random.js';
+import { Uniforms } from '../../src/device/uniforms.js';
 
 /** Random values, optionally kept away from a point where an op is not smooth (|x - avoid| >= margin). */
 export function randomValues(n: number, seed: number, opts: { low?: number; high?: number; avoid?: number; margin?: number } = {}): Float64Array {
@@ -92,4 +93,24 @@ export function disposeAll(ts: Tensor[]): void {
     t.grad?.dispose();
     t.dispose();
   }
+}
+
+/**
+ * A uniform block too small for the kernel's Params is a validation error: it must become a DeviceError at the next
+ * sync, with WebGPU's message, and leave the device usable. Node and the browser suite both run it.
+ */
+export async function validationErrorSurfaces(): Promise<void> {
+  const device = wg.getDevice();
+  const buf = device.alloc(16);
+  device.dispatch({ kernel: 'binary', uniforms: new Uniforms().u32(4).done(), read: [buf, buf], write: [buf], workgroups: [1] });
+  try {
+    await wg.sync();
+    assert.unreachable('sync should throw');
+  } catch (e) {
+    assert.instance(e, wg.DeviceError);
+    assert.match((e as Error).message, /WebGPU reported/);
+  } finally {
+    device.free(buf);
+  }
+  assert.equal(Array.from(await wg.add(wg.ones([2]), 1).data()), [2, 2]);
 }
