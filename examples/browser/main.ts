@@ -109,7 +109,7 @@ function drawHeatmaps(canvas: HTMLCanvasElement, image: ImageData, heatmaps: num
     }
     g.fillStyle = '#1d232b';
     g.font = '12px "DejaVu Sans", sans-serif';
-    g.fillText(`head ${head + 1}`, x0, 13);
+    g.fillText(`head ${head + 1}: max ${(hi * 49).toFixed(2)}x`, x0, 13);
   });
 }
 
@@ -142,18 +142,19 @@ async function showTextAttention(text: string): Promise<void> {
   for (let h = 0; h < TEXT.heads; h++) {
     const row = Array.from(weights.slice(h * TEXT.length, h * TEXT.length + tokens.length));
     perHead.push(row);
-    // Shaded from the head's least to its most attended token, so that near-uniform attention still shows its order.
-    const lo = Math.min(...row);
-    const hi = Math.max(...row);
+    // Shaded by the weight over the uniform 1/n: 1x (no preference) is pale, 1.5x and more full; a head that has
+    // not learned a preference looks uniformly pale, which is the truth about it.
+    const n = Math.max(1, tokens.length);
+    const shade = (w: number) => Math.min(1, Math.max(0.04, 0.25 + 1.5 * (w * n - 1)));
     const line = document.createElement('div');
     line.className = 'head';
-    line.textContent = `head ${h + 1}: `;
+    line.textContent = `head ${h + 1} (most attended ${(Math.max(...row) * n).toFixed(2)}x uniform): `;
     tokens.forEach((tok, i) => {
       const span = document.createElement('span');
       span.className = 'tok';
       span.textContent = tok;
       span.title = row[i].toFixed(4);
-      span.style.background = `rgba(232, 89, 12, ${(hi > lo ? 0.08 + (0.92 * (row[i] - lo)) / (hi - lo) : 0.3).toFixed(3)})`;
+      span.style.background = `rgba(232, 89, 12, ${shade(row[i]).toFixed(3)})`;
       line.append(span);
     });
     box.append(line);
