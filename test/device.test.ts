@@ -4,6 +4,8 @@ import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
 import { findAdapter } from '../src/device/adapter.js';
 import { KERNEL_NAMES } from '../src/device/kernels.js';
+import { defaultWorkgroup, padShape, params } from '../src/device/uniforms.js';
+import { CONTRACTS } from '../src/generated/contracts.js';
 import { gridFor } from '../src/device/device.js';
 import { textureTile } from '../src/ops/matmul/tile-cost.js';
 import { simplifyWalks } from '../src/ops/strided.js';
@@ -59,6 +61,22 @@ dev('dispatches are batched into few submits, not one per op', async () => {
   const submits = device.stats.submits - before.submits;
   assert.ok(dispatches >= 200, `${dispatches} dispatches`);
   assert.ok(submits <= 3, `${submits} submits for ${dispatches} dispatches`);
+});
+
+dev("every kernel's uniforms are packed by name in its WGSL layout, and its workgroup size is read from its WGSL", () => {
+  for (const k of KERNEL_NAMES) assert.ok(k in CONTRACTS, `${k} has a contract`);
+  // binary's Params: n, rank, grid_x, then shape at the next 16-byte boundary (16), a_strides at 48, b_strides at 80.
+  const block = new DataView(params('binary', { n: 7, rank: 2, grid_x: 1, shape: padShape([3, 4]), a_strides: [4, 1], b_strides: [0, 1] }));
+  assert.is(block.byteLength, 112);
+  assert.equal([0, 4, 8].map((o) => block.getUint32(o, true)), [7, 2, 1]);
+  assert.equal([16, 20, 24, 44].map((o) => block.getUint32(o, true)), [3, 4, 1, 1]);
+  assert.equal([48, 52, 80, 84].map((o) => block.getUint32(o, true)), [4, 1, 0, 1]);
+  const f = new DataView(params('unary', { n4: 2, alpha: 1.5, grid_x: 3 }));
+  assert.is(f.getFloat32(4, true), 1.5);
+  assert.is(defaultWorkgroup('unary', 'WG'), 256);
+  assert.is(defaultWorkgroup('matmul_texture', 'WG_Y'), 1);
+  assert.throws(() => params('cast', { n: 1 } as never), /cast: uniform 'grid_x' is not given/);
+  assert.throws(() => padShape([1, 2, 3, 4, 5, 6, 7, 8, 9]), /rank 9 exceeds the kernels' maximum of 8/);
 });
 
 dev('a device validation error becomes a DeviceError at the next sync, with the message', validationErrorSurfaces);

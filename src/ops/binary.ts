@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/dims.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -75,18 +75,18 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
   webgpu(device, [a, b], { fn }, out) {
     const n = numel(out.shape);
     const same = sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape);
-    const grid = gridFor(Math.ceil(n / 4), 256);
+    const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('binary', 'WG'));
     device.dispatch({
       kernel: 'binary',
       constants: { OP: BINARY[fn].code, SAME_SHAPE: same },
-      uniforms: new Uniforms()
-        .u32(n)
-        .u32(out.shape.length)
-        .u32(grid[0])
-        .vec8(out.shape, 1)
-        .vec8(broadcastStrides(a.shape, out.shape))
-        .vec8(broadcastStrides(b.shape, out.shape))
-        .done(),
+      uniforms: params('binary', {
+        n,
+        rank: out.shape.length,
+        grid_x: grid[0],
+        shape: padShape(out.shape),
+        a_strides: broadcastStrides(a.shape, out.shape),
+        b_strides: broadcastStrides(b.shape, out.shape),
+      }),
       read: [a.buffer, b.buffer],
       write: [out.buffer],
       workgroups: grid,

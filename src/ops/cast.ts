@@ -1,6 +1,6 @@
 import { DTypeError } from '../errors.js';
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { numel } from '../tensor/dims.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 import { defineOp, noGradient, run } from './op.js';
@@ -16,11 +16,11 @@ const castOp = defineOp<{ dtype: DType }>({
   },
   webgpu(device, [x], { dtype }, out) {
     const n = numel(x.shape);
-    const grid = gridFor(n, 256);
+    const grid = gridFor(n, defaultWorkgroup('cast', 'WG'));
     device.dispatch({
       kernel: 'cast',
       constants: { TO_FLOAT: dtype === 'float32' },
-      uniforms: new Uniforms().u32(n).u32(grid[0]).done(),
+      uniforms: params('cast', { n, grid_x: grid[0] }),
       read: [x.buffer],
       write: [out.buffer],
       workgroups: grid,

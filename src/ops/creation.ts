@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { Rng, nextSeed } from '../tensor/random.js';
 import { defaultBackend, getDevice } from '../device/runtime.js';
@@ -112,10 +112,10 @@ export function full(shape: Shape, value: number, options: CreateOptions = {}): 
       const bits = new DataView(new ArrayBuffer(4));
       if (dtype === 'int32') bits.setInt32(0, value, true);
       else bits.setFloat32(0, value, true);
-      const grid = gridFor(n, 256);
+      const grid = gridFor(n, defaultWorkgroup('fill', 'WG'));
       device.dispatch({
         kernel: 'fill',
-        uniforms: new Uniforms().u32(n).u32(bits.getUint32(0, true)).u32(grid[0]).done(),
+        uniforms: params('fill', { n, bits: bits.getUint32(0, true), grid_x: grid[0] }),
         read: [],
         write: [buffer],
         workgroups: grid,

@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError, WgradError } from '../errors.js';
 import { dropoutUniform, nextSeed } from '../tensor/random.js';
 import { numel } from '../tensor/dims.js';
@@ -26,10 +26,10 @@ const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
   },
   webgpu(device, [x], { rate, seed }, out) {
     const n = numel(x.shape);
-    const grid = gridFor(n, 256);
+    const grid = gridFor(n, defaultWorkgroup('dropout', 'WG'));
     device.dispatch({
       kernel: 'dropout',
-      uniforms: new Uniforms().u32(n).u32(seed).f32(rate).f32(1 / (1 - rate)).u32(grid[0]).done(),
+      uniforms: params('dropout', { n, seed, rate, scale: 1 / (1 - rate), grid_x: grid[0] }),
       read: [x.buffer],
       write: [out.buffer],
       workgroups: grid,

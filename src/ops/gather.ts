@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.js';
 import { fmt, numel } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -41,10 +41,10 @@ const scatterAddOp = defineOp<{ vocab: number }>({
     const d = g.shape[g.shape.length - 1];
     const u = rows.shape[0];
     device.clear(out.buffer, vocab * d * 4);
-    const grid = gridFor(u * d, 256);
+    const grid = gridFor(u * d, defaultWorkgroup('scatter_add', 'WG'));
     device.dispatch({
       kernel: 'scatter_add',
-      uniforms: new Uniforms().u32(u).u32(d).u32(grid[0]).done(),
+      uniforms: params('scatter_add', { u, d, grid_x: grid[0] }),
       read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
       write: [out.buffer],
       workgroups: grid,
@@ -82,14 +82,14 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
   webgpu(device, [table, idx], { deviceCheck }, out) {
     const n = numel(idx.shape);
     const d = table.shape[1];
-    const grid = gridFor(n * d, 256);
+    const grid = gridFor(n * d, defaultWorkgroup('gather', 'WG'));
     const v = table.shape[0];
     // Indices with a host copy were checked before the dispatch; indices the GPU computed are checked there, and a
     // violation raises at the next readback (the kernel's clamp only keeps the read inside the table).
     const site = !deviceCheck ? -1 : device.check({ error: (value, position) => outOfRange(value, position, table.shape, ' (computed on the GPU)', ' Check the op that computed the indices.') });
     device.dispatch({
       kernel: 'gather',
-      uniforms: new Uniforms().u32(n).u32(d).u32(v).u32(grid[0]).u32(site + 1).done(),
+      uniforms: params('gather', { n, d, v, grid_x: grid[0], site: site + 1 }),
       read: [table.buffer, idx.buffer],
       write: [out.buffer, device.checkBuffer],
       workgroups: grid,

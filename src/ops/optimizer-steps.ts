@@ -5,7 +5,7 @@
  * the clip never leaves the device.
  */
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { fmt, numel, sameShape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -49,10 +49,10 @@ const adamOp = defineUpdate<AdamStep>({
   },
   webgpu(device, [w, m, v, g, s], { alpha, beta1, beta2, epsilon, decay }) {
     const n = numel(w.shape);
-    const grid = gridFor(n, 256);
+    const grid = gridFor(n, defaultWorkgroup('adam', 'WG'));
     device.dispatch({
       kernel: 'adam',
-      uniforms: new Uniforms().u32(n).f32(alpha).f32(beta1).f32(beta2).f32(epsilon).f32(decay).u32(grid[0]).done(),
+      uniforms: params('adam', { n, alpha, beta1, beta2, epsilon, decay, grid_x: grid[0] }),
       read: [g.buffer, s.buffer],
       write: [w.buffer, m.buffer, v.buffer],
       workgroups: grid,
@@ -97,13 +97,13 @@ const sgdOp = defineUpdate<SgdStep>({
     const w = inputs[0];
     const [g, s] = inputs.slice(-2);
     const n = numel(w.shape);
-    const grid = gridFor(n, 256);
+    const grid = gridFor(n, defaultWorkgroup('sgd', 'WG'));
     // Without momentum the kernel never touches the velocity binding, but the binding must exist.
     const velocity = momentum > 0 ? inputs[1].buffer : device.alloc(4);
     device.dispatch({
       kernel: 'sgd',
       constants: { MOMENTUM: momentum > 0, NESTEROV: nesterov },
-      uniforms: new Uniforms().u32(n).f32(lr).f32(momentum).u32(grid[0]).done(),
+      uniforms: params('sgd', { n, lr, momentum, grid_x: grid[0] }),
       read: [g.buffer, s.buffer],
       write: [w.buffer, velocity],
       workgroups: grid,

@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../device/device.js';
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -48,11 +48,11 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
     const chunks = Math.ceil(rows / CHUNK);
     const partial = device.alloc(outer * chunks * inner * 4);
     temps.push(partial);
-    const grid = gridFor(outer * chunks * inner, 256);
+    const grid = gridFor(outer * chunks * inner, defaultWorkgroup('reduce', 'WG'));
     device.dispatch({
       kernel: 'reduce',
       constants: { OP: KIND_CODE[kind] },
-      uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(CHUNK).u32(chunks).f32(1).u32(grid[0]).done(),
+      uniforms: params('reduce', { outer, r: rows, inner, chunk: CHUNK, chunks, scale: 1, grid_x: grid[0] }),
       read: [input],
       write: [partial],
       workgroups: grid,
@@ -60,11 +60,11 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
     input = partial;
     rows = chunks;
   }
-  const grid = gridFor(outer * inner, 256);
+  const grid = gridFor(outer * inner, defaultWorkgroup('reduce', 'WG'));
   device.dispatch({
     kernel: 'reduce',
     constants: { OP: KIND_CODE[kind] },
-    uniforms: new Uniforms().u32(outer).u32(rows).u32(inner).u32(Math.max(rows, 1)).u32(1).f32(scale).u32(grid[0]).done(),
+    uniforms: params('reduce', { outer, r: rows, inner, chunk: Math.max(rows, 1), chunks: 1, scale, grid_x: grid[0] }),
     read: [input],
     write: [dst],
     workgroups: grid,
@@ -168,10 +168,10 @@ const argmaxOp = defineOp<{ axis: number; keepdims: boolean }>({
   },
   webgpu(device, [x], { axis }, out) {
     const [outer, r, inner] = asBlock(x.shape, [axis])!;
-    const grid = gridFor(outer * inner, 256);
+    const grid = gridFor(outer * inner, defaultWorkgroup('argmax', 'WG'));
     device.dispatch({
       kernel: 'argmax',
-      uniforms: new Uniforms().u32(outer).u32(r).u32(inner).u32(grid[0]).done(),
+      uniforms: params('argmax', { outer, r, inner, grid_x: grid[0] }),
       read: [x.buffer],
       write: [out.buffer],
       workgroups: grid,

@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { ShapeError, WgradError } from '../errors.js';
 import { dropoutUniform, nextSeed } from '../tensor/random.js';
 import { fmt, type Shape } from '../tensor/dims.js';
@@ -59,23 +59,29 @@ function checkMask(mask: Shape, { b, tq, tk }: Dims): void {
   }
 }
 
-function uniforms(x: Dims, a: AttentionAttrs, maskRows: number): ArrayBuffer {
+type AttentionKernel = 'attention' | 'attention_backward_q' | 'attention_backward_kv';
+
+function uniforms(kernel: AttentionKernel, x: Dims, a: AttentionAttrs, maskRows: number): ArrayBuffer {
   const [qb, qt, qh] = strides(a.layout, x.tq, x.h, x.d);
   const [kb, kt, kh] = strides(a.layout, x.tk, x.h, x.d);
   const [vb, vt, vh] = strides(a.layout, x.tk, x.h, x.dv);
   const [ob, ot, oh] = strides(a.layout, x.tq, x.h, x.dv);
-  const u = new Uniforms().u32(x.tq).u32(x.tk).u32(x.h).u32(x.d).u32(x.dv);
-  for (const s of [qb, qt, qh, kb, kt, kh, vb, vt, vh, ob, ot, oh]) u.u32(s);
-  return u.u32(maskRows * x.tk).u32(maskRows === 1 ? 0 : x.tk).f32(a.scale).f32(a.rate).u32(a.seed).done();
+  // The three kernels declare the same Params, so one set of values fills each.
+  return params(kernel, {
+    tq: x.tq, tk: x.tk, heads: x.h, d: x.d, dv: x.dv,
+    q_b: qb, q_t: qt, q_h: qh, k_b: kb, k_t: kt, k_h: kh, v_b: vb, v_t: vt, v_h: vh, o_b: ob, o_t: ot, o_h: oh,
+    mask_b: maskRows * x.tk, mask_q: maskRows === 1 ? 0 : x.tk,
+    scale: a.scale, rate: a.rate, seed: a.seed,
+  });
 }
 
 function constants(a: AttentionAttrs) {
   return { HAS_MASK: a.hasMask, CAUSAL: a.causal, DROPOUT: a.rate > 0 };
 }
 
-function dispatch(device: GpuDevice, kernel: string, x: Dims, a: AttentionAttrs, read: GPUBuffer[], write: GPUBuffer[], rows: number, maskRows: number): void {
+function dispatch(device: GpuDevice, kernel: AttentionKernel, x: Dims, a: AttentionAttrs, read: GPUBuffer[], write: GPUBuffer[], rows: number, maskRows: number): void {
   if (x.b * x.h * rows === 0) return;
-  device.dispatch({ kernel, constants: constants(a), uniforms: uniforms(x, a, maskRows), read, write, workgroups: [Math.ceil(rows / 64), x.h, x.b] });
+  device.dispatch({ kernel, constants: constants(a), uniforms: uniforms(kernel, x, a, maskRows), read, write, workgroups: [Math.ceil(rows / defaultWorkgroup(kernel, 'WG')), x.h, x.b] });
 }
 
 /** The float64 reference: explicit two-pass softmax per row, then the same masking and dropout rules. */

@@ -1,6 +1,6 @@
 import type { GpuDevice } from '../device/device.js';
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import { normAxis, numel, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -25,11 +25,13 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
   const [rows, cols] = rowsCols(shape);
   if (rows * cols === 0) return;
   if (cols <= VEC_ROW_MAX) {
-    const grid = gridFor(rows, 64);
+    const rowKernel = kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward';
+    const wg = defaultWorkgroup(rowKernel, 'WG');
+    const grid = gridFor(rows, wg);
     device.dispatch({
-      kernel: kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward',
-      constants: { WG: 64, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log },
-      uniforms: new Uniforms().u32(rows).u32(cols).u32(grid[0]).done(),
+      kernel: rowKernel,
+      constants: { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log },
+      uniforms: params(rowKernel, { rows, cols, grid_x: grid[0] }),
       read,
       write: [out],
       workgroups: grid,
@@ -37,12 +39,12 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
     return;
   }
   const perLane = cols <= ROW_PER_LANE_MAX;
-  const wg = perLane ? 64 : workgroupFor(cols);
+  const wg = perLane ? defaultWorkgroup(kernel, 'WG') : workgroupFor(cols);
   const grid = gridFor(perLane ? rows : rows * wg, wg);
   device.dispatch({
     kernel,
     constants: { WG: wg, LOG: log, ROW_PER_LANE: perLane },
-    uniforms: new Uniforms().u32(rows).u32(cols).u32(grid[0]).done(),
+    uniforms: params(kernel, { rows, cols, grid_x: grid[0] }),
     read,
     write: [out],
     workgroups: grid,

@@ -1,7 +1,7 @@
 import type { GpuDevice } from '../device/device.js';
 import { gridFor, MAX_WORKGROUPS } from '../device/device.js';
 import { copyRowLanes } from '../device/variants.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { numel, type Shape } from '../tensor/dims.js';
 import type { CpuArray } from '../tensor/tensor.js';
 import { stridedIndices } from './cpu.js';
@@ -71,10 +71,15 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
       kernel: 'copy_rows',
       entryPoint: vec4 ? 'main_vec4' : 'main',
       constants: { WG: lanes },
-      uniforms: new Uniforms()
-        .u32(srcOffset).u32(dstOffset).u32(inner).u32(srcInner).u32(dstInner)
-        .vec8([...padTo3(srcStrides), 0, ...padTo3(dstStrides)])
-        .done(),
+      uniforms: params('copy_rows', {
+        src_offset: srcOffset,
+        dst_offset: dstOffset,
+        inner,
+        src_inner: srcInner,
+        dst_inner: dstInner,
+        src_strides: padTo3(srcStrides),
+        dst_strides: padTo3(dstStrides),
+      }),
       read: [src],
       write: [dst],
       workgroups: [grid[0] ?? 1, grid[1] ?? 1, grid[2] ?? 1],
@@ -83,25 +88,25 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
   }
   const groups = Math.ceil(inner / COPY_ELEMS);
   const n = numel(w.shape) * groups;
-  const grid = gridFor(n, 256);
+  const grid = gridFor(n, defaultWorkgroup('copy_strided', 'WG'));
   device.dispatch({
     kernel: 'copy_strided',
     entryPoint: vec4 ? 'main_vec4' : 'main',
     constants: { ELEMS: COPY_ELEMS },
-    uniforms: new Uniforms()
-      .u32(n)
-      .u32(w.shape.length)
-      .u32(srcOffset)
-      .u32(dstOffset)
-      .u32(inner)
-      .u32(groups)
-      .u32(srcInner)
-      .u32(dstInner)
-      .u32(grid[0])
-      .vec8(w.shape, 1)
-      .vec8(w.src)
-      .vec8(w.dst)
-      .done(),
+    uniforms: params('copy_strided', {
+      n,
+      rank: w.shape.length,
+      src_offset: srcOffset,
+      dst_offset: dstOffset,
+      inner,
+      groups,
+      src_inner: srcInner,
+      dst_inner: dstInner,
+      grid_x: grid[0],
+      shape: padShape(w.shape),
+      src_strides: w.src,
+      dst_strides: w.dst,
+    }),
     read: [src],
     write: [dst],
     workgroups: grid,

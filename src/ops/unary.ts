@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { numel } from '../tensor/dims.js';
@@ -64,11 +64,11 @@ const unaryOp = defineOp<UnaryAttrs>({
   },
   webgpu(device, [x], { fn, alpha }, out) {
     const n4 = Math.ceil(numel(out.shape) / 4);
-    const grid = gridFor(n4, 256);
+    const grid = gridFor(n4, defaultWorkgroup('unary', 'WG'));
     device.dispatch({
       kernel: 'unary',
       constants: { OP: UNARY[fn].code },
-      uniforms: new Uniforms().u32(n4).f32(alpha).u32(grid[0]).done(),
+      uniforms: params('unary', { n4, alpha, grid_x: grid[0] }),
       read: [x.buffer],
       write: [out.buffer],
       workgroups: grid,

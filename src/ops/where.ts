@@ -1,5 +1,5 @@
 import { gridFor } from '../device/device.js';
-import { Uniforms } from '../device/uniforms.js';
+import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numel } from '../tensor/dims.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -25,18 +25,18 @@ const whereOp = defineOp<Record<string, never>>({
   },
   webgpu(device, [c, a, b], _attrs, out) {
     const n = numel(out.shape);
-    const grid = gridFor(n, 256);
+    const grid = gridFor(n, defaultWorkgroup('where', 'WG'));
     device.dispatch({
       kernel: 'where',
-      uniforms: new Uniforms()
-        .u32(n)
-        .u32(out.shape.length)
-        .u32(grid[0])
-        .vec8(out.shape, 1)
-        .vec8(broadcastStrides(c.shape, out.shape))
-        .vec8(broadcastStrides(a.shape, out.shape))
-        .vec8(broadcastStrides(b.shape, out.shape))
-        .done(),
+      uniforms: params('where', {
+        n,
+        rank: out.shape.length,
+        grid_x: grid[0],
+        shape: padShape(out.shape),
+        c_strides: broadcastStrides(c.shape, out.shape),
+        a_strides: broadcastStrides(a.shape, out.shape),
+        b_strides: broadcastStrides(b.shape, out.shape),
+      }),
       read: [c.buffer, a.buffer, b.buffer],
       write: [out.buffer],
       workgroups: grid,

@@ -1,6 +1,6 @@
 // The register-block variant (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 buffer loads.
 import type { GpuDevice } from '../../device/device.js';
-import { Uniforms } from '../../device/uniforms.js';
+import { defaultWorkgroup, params } from '../../device/uniforms.js';
 import { numel } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';
@@ -18,7 +18,7 @@ export function regblockMatmul(device: GpuDevice, a: Operand, b: Operand, bias: 
   device.dispatch({
     kernel: 'matmul_regblock',
     constants: { HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX },
-    uniforms: new Uniforms().u32(m).u32(n).u32(k4).u32(n4).u32(aStep).u32(bStep).u32(m * n).done(),
+    uniforms: params('matmul_regblock', { m, n, k4, n4, a_batch: aStep, b_batch: bStep, c_batch: m * n }),
     // A bias binding must exist even when unused; `a` stands in (HAS_BIAS=false never reads it).
     read: [aBuf, bBuf, bias ?? aBuf],
     write: [out],

@@ -2,7 +2,7 @@
 // per invocation. The default on software adapters.
 import { gridFor, MAX_WORKGROUPS, type GpuDevice } from '../../device/device.js';
 import { textureLimitOverride } from '../../device/test-hooks.js';
-import { Uniforms } from '../../device/uniforms.js';
+import { defaultWorkgroup, params } from '../../device/uniforms.js';
 import { numel, type Shape } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';
@@ -135,15 +135,23 @@ function textureOperand(
       const base = z0 * step + r0 * rowStride;
       const vec4 = colStride === 1 && [base, step, rowStride, rowLength].every((v) => v % 4 === 0);
       const runs = Math.ceil(width / PACK_TEXELS);
-      const grid = gridFor(runs * height, 64);
+      const grid = gridFor(runs * height, defaultWorkgroup('pack_texture', 'WG'));
       device.dispatch({
         kernel: 'pack_texture',
         entryPoint: vec4 ? 'main_vec4' : 'main',
         constants: { TEXELS: PACK_TEXELS },
-        uniforms: new Uniforms()
-          .u32(Math.max(0, rows - r0)).u32(rowLength).u32(rowStride).u32(colStride)
-          .u32(step).u32(base).u32(width).u32(height).u32(runs).u32(grid[0])
-          .done(),
+        uniforms: params('pack_texture', {
+          rows: Math.max(0, rows - r0),
+          cols: rowLength,
+          row_stride: rowStride,
+          col_stride: colStride,
+          layer_step: step,
+          base,
+          width,
+          height,
+          runs,
+          grid_x: grid[0],
+        }),
         storeTextures: [t],
         read: [buffer],
         write: [],
@@ -224,13 +232,23 @@ export function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: G
       device.dispatch({
         kernel: 'matmul_texture',
         constants: { ...constants, FLAT: grid.flat },
-        uniforms: new Uniforms()
-          .u32(mc).u32(n).u32(k4).u32(n4)
-          .u32(A.step === 0 ? 0 : 1).u32(B.step === 0 ? 0 : 1)
-          .u32(m * n).u32(z0 * m * n + r0 * n)
-          .u32(blocks[0]).u32(blocks[1]).u32(zc).u32(grid.workgroups[0])
-          .u32(A.stack).u32(B.flat || B.stack).u32(k)
-          .done(),
+        uniforms: params('matmul_texture', {
+          m: mc,
+          n,
+          k4,
+          n4,
+          a_layer: A.step === 0 ? 0 : 1,
+          b_layer: B.step === 0 ? 0 : 1,
+          c_batch: m * n,
+          c_base: z0 * m * n + r0 * n,
+          col_blocks: blocks[0],
+          row_blocks: blocks[1],
+          batches: zc,
+          grid_x: grid.workgroups[0],
+          a_pack: A.stack,
+          b_pack: B.flat || B.stack,
+          k,
+        }),
         textures: [texA, texB],
         // A bias binding must exist even when unused; a's buffer stands in (HAS_BIAS=false never reads it).
         read: [bias ?? a.buffer],

@@ -1,6 +1,6 @@
 // The workgroup-tiled variant (kernels/matmul_tiled.wgsl): 64x64 tiles staged in workgroup memory. The GPU default.
 import type { GpuDevice } from '../../device/device.js';
-import { Uniforms } from '../../device/uniforms.js';
+import { defaultWorkgroup, params } from '../../device/uniforms.js';
 import { numel } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';
@@ -14,7 +14,7 @@ export function tiledMatmul(device: GpuDevice, a: Operand, b: Operand, bias: GPU
   device.dispatch({
     kernel: 'matmul_tiled',
     constants: { TRANS_A: attrs.transA, TRANS_B: attrs.transB, HAS_BIAS: bias !== null, ACT: ACT_CODE[act] },
-    uniforms: new Uniforms().u32(m).u32(n).u32(k).u32(aStep).u32(bStep).u32(m * n).done(),
+    uniforms: params('matmul_tiled', { m, n, k, a_batch: aStep, b_batch: bStep, c_batch: m * n }),
     read: [aBuf, bBuf, bias ?? aBuf],
     write: [out],
     workgroups: [Math.ceil(n / 64), Math.ceil(m / 64), numel(batch)],
