@@ -21,13 +21,11 @@ torch.set_num_threads(int(os.environ.get("WGRAD_TORCH_THREADS") or len(os.sched_
 
 
 def blas_info():
+    """The BLAS torch was built against, as its build config names it ('generic' for Debian's, which loads
+    whichever libblas.so.3 the system's alternatives select: OpenBLAS when libopenblas0 is installed)."""
     config = torch.__config__.show()
-    for key in ("BLAS_INFO=", "USE_OPENBLAS", "MKL"):
-        if key in config:
-            start = config.find("BLAS_INFO=")
-            if start >= 0:
-                return config[start + len("BLAS_INFO="):].split(",")[0].strip()
-    return "unknown"
+    start = config.find("BLAS_INFO=")
+    return config[start + len("BLAS_INFO="):].split(",")[0].strip() if start >= 0 else "unknown"
 
 
 def openblas_core():

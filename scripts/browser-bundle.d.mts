@@ -3,11 +3,4 @@ import type { Metafile, Plugin } from 'esbuild';
 
 export const root: string;
 export const browserHost: Plugin;
-export function bundleForBrowser(options: {
-  entry?: string;
-  outfile: string;
-  minify?: boolean;
-  sourcemap?: boolean;
-  alias?: Record<string, string>;
-  define?: Record<string, string>;
-}): Promise<Metafile>;
+export function bundleForBrowser(options: { entry?: string; outfile: string }): Promise<Metafile>;

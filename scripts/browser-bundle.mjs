@@ -25,7 +25,7 @@ export const browserHost = {
 };
 
 /** Bundles `entry` for browsers into `outfile` (ESM). Returns esbuild's metafile. */
-export async function bundleForBrowser({ entry = join(root, 'src', 'index.ts'), outfile, minify = false, sourcemap = true, alias = {}, define = {} }) {
+export async function bundleForBrowser({ entry = join(root, 'src', 'index.ts'), outfile }) {
   const result = await esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -33,13 +33,10 @@ export async function bundleForBrowser({ entry = join(root, 'src', 'index.ts'), 
     format: 'esm',
     platform: 'browser',
     target: ['chrome113', 'safari17', 'firefox121'],
-    minify,
-    sourcemap,
+    sourcemap: true,
     metafile: true,
     logLevel: 'warning',
     legalComments: 'none',
-    alias,
-    define,
     plugins: [browserHost],
   });
   return result.metafile;

@@ -61,8 +61,6 @@ function contractOf(name, source) {
   }
   const workgroup = {};
   for (const m of code.matchAll(/override\s+(WG\w*)\s*:\s*u32\s*=\s*(\d+)u?\s*;/g)) workgroup[m[1]] = Number(m[2]);
-  const fixed = /@workgroup_size\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?(?:,\s*(\d+)\s*)?\)/.exec(code);
-  if (!Object.keys(workgroup).length && fixed) workgroup.fixed = [fixed[1], fixed[2] ?? 1, fixed[3] ?? 1].map(Number).reduce((a, b) => a * b, 1);
   return { params, workgroup };
 }
 let contracts;

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleForBrowser } from '../scripts/browser-bundle.mjs';
 import { openPage, serve, type Served, type Session } from './support/chromium.js';
-import { MATMUL_VARIANTS } from '../src/index.js';
-import { cases } from './support/parity-cases.js';
+import { browserParityRuns } from './support/parity-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wgrad-browser-test-'));
 let server: Served;
@@ -40,11 +39,8 @@ browser('the page lists every check, and the op cases cover every op family', ()
 });
 
 // The names come from the same tables the page uses; a name the page does not know fails its test.
-const SMALL = 2100;
 const expected = [
-  ...cases
-    .filter((c) => c.inputs.every((i) => i.shape.reduce((a, b) => a * b, 1) <= SMALL))
-    .flatMap((c) => (/^(matmul|dense)/.test(c.name) ? MATMUL_VARIANTS.map((v) => `parity: ${c.name} (${v})`) : [`parity: ${c.name}`])),
+  ...browserParityRuns().map((r) => r.name),
   'the adapter is navigator.gpu, reported with its software flag',
   'the autotune result is kept in localStorage',
   'no file system: readSafetensors names the byte forms instead',

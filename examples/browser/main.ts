@@ -128,14 +128,16 @@ async function showTextAttention(text: string): Promise<void> {
   if (!textModel) return;
   const { vectorizer, embedding, attention } = textModel;
   const tokens = vectorizer.tokenize(text).slice(0, TEXT.length);
-  const weights = await wg.tidy(() => {
+  const received = wg.tidy(() => {
     const ids = vectorizer.call([text]);
     const mask = wg.notEqual(wg.cast(ids, 'float32'), 0);
     const { scores } = attention.attend(embedding.call(ids), { mask, returnAttentionScores: true });
     // [1, heads, T, T] -> attention each key receives, averaged over the real (unpadded) queries.
     const n = Math.max(1, tokens.length);
-    return wg.keep(wg.div(wg.sum(wg.slice(scores!, [0, 0, 0, 0], [1, TEXT.heads, n, TEXT.length]), 2), n));
-  }).data();
+    return wg.div(wg.sum(wg.slice(scores!, [0, 0, 0, 0], [1, TEXT.heads, n, TEXT.length]), 2), n);
+  });
+  const weights = await received.data();
+  received.dispose();
   const perHead: number[][] = [];
   const box = $('text-attention');
   box.replaceChildren();
@@ -210,7 +212,7 @@ async function trainText(options: { epochs?: number; perClass?: number } = {}): 
         },
       }],
     });
-    wg.tidy(() => [x, y, vx, vy].forEach((t) => t.dispose()));
+    [x, y, vx, vy].forEach((t) => t.dispose());
   } catch (e) {
     fail(e);
   } finally {
@@ -268,15 +270,16 @@ async function showHeatmaps(): Promise<void> {
   if (!imageModel || !chosen) return;
   const { dense, attention, model } = imageModel;
   const f = wg.tensor(chosen.features, [1, 49, 1280]);
-  const [weights, probs] = await wg.tidy(() => {
-    const { scores } = attention.attend(dense.call(f), { returnAttentionScores: true });
-    return [wg.keep(wg.mean(scores!, 2)), wg.keep(wg.softmax(model.layers.reduce((x, l) => l.call(x), wg.reshape(f, [1, 7, 7, 1280]) as wg.Tensor)))];
-  }).map((t) => t.data()).reduce(async (acc, p) => [...(await acc), await p], Promise.resolve([] as wg.HostArray[]));
-  f.dispose();
+  // [1, heads, 49, 49] -> attention each grid cell receives, averaged over the queries.
+  const received = wg.tidy(() => wg.mean(attention.attend(dense.call(f), { returnAttentionScores: true }).scores!, 2));
+  const grid = wg.reshape(f, [1, 7, 7, 1280]);
+  const logits = await model.predict(grid);
+  const probs = wg.softmax(logits);
+  const [weights, p] = [await received.data(), Array.from(await probs.data())];
+  for (const t of [f, grid, received, logits, probs]) t.dispose();
   const maps = Array.from({ length: IMAGE.heads }, (_, h) => Array.from(weights.slice(h * 49, (h + 1) * 49)));
   state.image.heatmaps.push(maps);
   drawHeatmaps($('image-heatmaps'), chosen.image, maps);
-  const p = Array.from(probs);
   const best = p.indexOf(Math.max(...p));
   state.image.prediction = `${fashion?.classes[best] ?? best} (${(p[best] * 100).toFixed(1)}%)`;
   $('image-prediction').textContent = `prediction: ${state.image.prediction}`;

@@ -1,9 +1,8 @@
 import { CONTRACTS, type FieldType, type KernelName, type KernelParams } from '../generated/contracts.js';
 
 /**
- * Builds a uniform block field by field in WGSL layout order: the low-level writer under params() below, which is
- * what kernels' hosts use; tests use it directly to build a malformed block. Each kernel's `struct Params` lists its fields in the same
- * order as the calls here; `vec8` writes an `array<vec4<u32>, 2>` (16-byte aligned), which is how ranks up to 8 travel.
+ * Writes a uniform block field by field in WGSL layout order. Hosts use params() below, which drives it from the
+ * kernel's contract; tests use it directly to build a malformed block.
  */
 // Blocks are built in one shared scratch and copied out at done(): every dispatch makes one, and allocating a
 // 256-byte buffer and a view per block was a measurable share of the per-dispatch cost.
@@ -31,14 +30,6 @@ export class Uniforms {
   f32(v: number): this {
     scratch.setFloat32(this.offset, v, true);
     this.offset += 4;
-    return this;
-  }
-
-  /** Up to 8 u32 values as array<vec4<u32>, 2>, padded with `pad`. */
-  vec8(values: readonly number[], pad = 0): this {
-    if (values.length > 8) throw new Error(`rank ${values.length} exceeds the kernels' maximum of 8`);
-    this.offset = Math.ceil(this.offset / 16) * 16;
-    for (let i = 0; i < 8; i++) this.u32(values[i] ?? pad);
     return this;
   }
 

@@ -4,21 +4,11 @@
 import * as assert from 'uvu/assert';
 import * as wg from '../../src/index.js';
 import { host } from '../../src/platform/host.js';
-import { cases as parityCases, runCase } from './parity-cases.js';
+import { browserParityRuns } from './parity-cases.js';
 import { cpuInputs, validationErrorSurfaces } from './check.js';
 
-const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-// SwiftShader runs compute about 50x slower than llvmpipe: the op cases up to about 2,000 elements an input cover
-// every family (elementwise, broadcasting, reductions, softmax, matmul and dense, copies, gather, dropout) without
-// the long ones (a 70,000-element sum, 1025-long softmax rows) that only add time.
-const small = parityCases.filter((c) => c.inputs.every((i) => size(i.shape) <= 2100));
-
 const checks: Record<string, () => Promise<void>> = {};
-for (const c of small) {
-  if (/^(matmul|dense)/.test(c.name)) for (const v of wg.MATMUL_VARIANTS) checks[`parity: ${c.name} (${v})`] = runCase(c, v);
-  else checks[`parity: ${c.name}`] = runCase(c, null);
-}
+for (const { name, run } of browserParityRuns()) checks[name] = run;
 
 checks['the adapter is navigator.gpu, reported with its software flag'] = async () => {
   const info = wg.runtimeInfo();

@@ -199,3 +199,20 @@ export function runCase(c: Case, variant: wg.MatmulVariant | null): () => Promis
   };
 }
 
+
+/**
+ * The parity runs for the browser suite. SwiftShader runs compute about 50x slower than llvmpipe: the cases up to
+ * about 2,000 elements an input cover every family (elementwise, broadcasting, reductions, softmax, matmul and dense,
+ * copies, gather, dropout) without the long ones (a 70,000-element sum, 1025-long softmax rows) that only add time.
+ * Matmul and dense run under every variant. browser-entry.ts runs them; browser.test.ts names them.
+ */
+export function browserParityRuns(): { name: string; run: () => Promise<void> }[] {
+  const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+  return cases
+    .filter((c) => c.inputs.every((i) => size(i.shape) <= 2100))
+    .flatMap((c) =>
+      /^(matmul|dense)/.test(c.name)
+        ? wg.MATMUL_VARIANTS.map((v) => ({ name: `parity: ${c.name} (${v})`, run: runCase(c, v) }))
+        : [{ name: `parity: ${c.name}`, run: runCase(c, null) }],
+    );
+}

@@ -1,6 +1,6 @@
 // The register-block variant (kernels/matmul_regblock.wgsl): 4x16 outputs per invocation from vec4 buffer loads.
 import type { GpuDevice } from '../../device/device.js';
-import { defaultWorkgroup, params } from '../../device/uniforms.js';
+import { params } from '../../device/uniforms.js';
 import { numel } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';

@@ -1,6 +1,6 @@
 // The workgroup-tiled variant (kernels/matmul_tiled.wgsl): 64x64 tiles staged in workgroup memory. The GPU default.
 import type { GpuDevice } from '../../device/device.js';
-import { defaultWorkgroup, params } from '../../device/uniforms.js';
+import { params } from '../../device/uniforms.js';
 import { numel } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';
