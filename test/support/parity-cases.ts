@@ -85,6 +85,12 @@ for (const n of SIZES) {
 cases.push({ name: 'sum axis 0 keepdims [257,7]', inputs: [{ shape: [257, 7] }], fn: (x) => wg.sum(x, 0, true), reduce: 257 });
 cases.push({ name: 'sum axes [0,2] (non-adjacent)', inputs: [{ shape: [5, 3, 7, 2] }], fn: (x) => wg.sum(x, [0, 2]), reduce: 35 });
 cases.push({ name: 'min middle axis', inputs: [{ shape: [4, 33, 3] }], fn: (x) => wg.min(x, 1) });
+// kernels/reduce.wgsl's word paths: along R (inner 1, R % 4 = 0; split in chunks of 2048 floats past 4096
+// outputs' worth) and along inner (inner % 4 = 0).
+cases.push({ name: 'sum 8200 (words along R, split)', inputs: [{ shape: [8200] }], fn: (x) => wg.sum(x), reduce: 8200 });
+cases.push({ name: 'max/mean rows [3,36] (words along R)', inputs: [{ shape: [3, 36] }], fn: (x) => wg.add(wg.max(x, 1), wg.mean(x, -1)), reduce: 36 });
+cases.push({ name: 'min/sum axis 1 [2,9,12] (words along inner)', inputs: [{ shape: [2, 9, 12] }], fn: (x) => wg.add(wg.min(x, 1), wg.sum(x, 1)), reduce: 9 });
+cases.push({ name: 'sum axis 0 [300,8] (words along inner, split)', inputs: [{ shape: [300, 8] }], fn: (x) => wg.sum(x, 0), reduce: 300 });
 cases.push({ name: 'sum 70000 (split)', inputs: [{ shape: [70000] }], fn: (x) => wg.sum(x), reduce: 70000 });
 cases.push({ name: 'logsumexp', inputs: [{ shape: [7, 33], low: -30, high: 30 }], fn: (x) => wg.logsumexp(x, -1), reduce: 33 });
 cases.push({ name: 'logsumexp all keepdims', inputs: [{ shape: [3, 5] }], fn: (x) => wg.logsumexp(x, undefined, true), reduce: 15 });
