@@ -14,9 +14,13 @@ export interface TuneResult {
   fromCache: boolean;
 }
 
+// Timed runs per variant, taken in turn with the other variants'.
+const TUNE_ROUNDS = 5;
+
 /**
  * Picks the fastest matmul variant for this adapter by timing each on a 512^3 product (one warm-up that compiles
- * the pipeline, then the median of three runs, each long enough to be more than one submit's latency). Well under
+ * the pipeline, then the median of TUNE_ROUNDS runs taken in turn with the other variants', each long enough to be
+ * more than one submit's latency). Well under
  * 10 s even on the software adapter. The result is kept per adapter identity and wgrad version (on disk under Node,
  * in localStorage in a browser), so later runs start tuned at no cost.
  */
@@ -32,16 +36,32 @@ export async function autotune(device: GpuDevice): Promise<TuneResult> {
   const a = rand([512, 512], { seed: 1, backend: 'webgpu' });
   const b = rand([512, 512], { seed: 2, backend: 'webgpu' });
   const measuredMs: Record<string, number> = {};
+  const run = async (variant: MatmulVariant, reps: number): Promise<void> => {
+    setMatmulVariant(variant);
+    for (let i = 0; i < reps; i++) tidy(() => void matmul(a, b));
+    await device.sync();
+  };
   try {
+    // Each variant compiles and sizes its runs (~5 ms: a real GPU does 512^3 in tens of microseconds, under one
+    // submit's cost), then the timed runs go round the variants in turn, so that a machine whose speed drifts (these
+    // shared VMs lose a core for minutes at a time) slows every variant alike. Timed one variant after another, a
+    // busy spell once made 'texture' look 3.4x slower than 'texture-tall' on 2 Xeon cores (71 against 21 ms), where
+    // a quiet run measured 20 against 18.
+    const reps = new Map<MatmulVariant, number>();
     for (const variant of MATMUL_VARIANTS) {
-      setMatmulVariant(variant);
-      // Runs of ~5 ms: a real GPU does 512^3 in tens of microseconds, under one submit's cost.
-      const t = await timeRepeated(async (reps) => {
-        for (let i = 0; i < reps; i++) tidy(() => void matmul(a, b));
-        await device.sync();
-      }, { runs: 3, minRunMs: 5, maxReps: 200 });
-      measuredMs[variant] = t.median;
+      const t = await timeRepeated((r) => run(variant, r), { runs: 1, minRunMs: 5, maxReps: 200 });
+      reps.set(variant, t.reps);
     }
+    const times = new Map<MatmulVariant, number[]>(MATMUL_VARIANTS.map((v) => [v, []]));
+    for (let round = 0; round < TUNE_ROUNDS; round++) {
+      for (const variant of MATMUL_VARIANTS) {
+        const n = reps.get(variant)!;
+        const t0 = performance.now();
+        await run(variant, n);
+        times.get(variant)!.push((performance.now() - t0) / n);
+      }
+    }
+    for (const [variant, ms] of times) measuredMs[variant] = ms.sort((x, y) => x - y)[Math.floor(ms.length / 2)];
   } finally {
     setMatmulVariant(null);
     a.dispose();
