@@ -51,20 +51,26 @@ fn fold4(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
   }
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
-  let total = p.outer * p.chunks * p.inner;
-  if (i >= total) { return; }
+// Invocation i's rows [r0, r1) and the index of its first element (or word); then a step of p.inner per row.
+struct Span { r0: u32, r1: u32, base: u32 }
+
+fn span(i: u32) -> Span {
   let j = i % p.inner;
   let c = (i / p.inner) % p.chunks;
   let o = i / (p.inner * p.chunks);
   let r0 = c * p.chunk;
-  let r1 = min(p.r, r0 + p.chunk);
-  var base = (o * p.r + r0) * p.inner + j;
+  return Span(r0, min(p.r, r0 + p.chunk), (o * p.r + r0) * p.inner + j);
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i >= p.outer * p.chunks * p.inner) { return; }
+  let s = span(i);
+  var base = s.base;
   var acc = identity();
-  for (var r = r0; r < r1; r++) {
+  for (var r = s.r0; r < s.r1; r++) {
     acc = fold(acc, x[base]);
     base += p.inner;
   }
@@ -73,14 +79,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
 
 // Folds invocation i's words (main_vec4 and main_along).
 fn fold_words(i: u32) -> vec4<f32> {
-  let j = i % p.inner;
-  let c = (i / p.inner) % p.chunks;
-  let o = i / (p.inner * p.chunks);
-  let r0 = c * p.chunk;
-  let r1 = min(p.r, r0 + p.chunk);
-  var base = (o * p.r + r0) * p.inner + j;
+  let s = span(i);
+  var base = s.base;
   var acc = vec4<f32>(identity());
-  for (var r = r0; r < r1; r++) {
+  for (var r = s.r0; r < s.r1; r++) {
     acc = fold4(acc, x4[base]);
     base += p.inner;
   }
