@@ -20,9 +20,9 @@ const TUNE_ROUNDS = 5;
 /**
  * Picks the fastest matmul variant for this adapter by timing each on a 512^3 product (one warm-up that compiles
  * the pipeline, then the median of TUNE_ROUNDS runs taken in turn with the other variants', each long enough to be
- * more than one submit's latency). Well under
- * 10 s even on the software adapter. The result is kept per adapter identity and wgrad version (on disk under Node,
- * in localStorage in a browser), so later runs start tuned at no cost.
+ * more than one submit's latency). About 3 s on the software adapter. The result is kept per adapter identity, CPU
+ * model (for software adapters) and wgrad version (on disk under Node, in localStorage in a browser), so later runs
+ * start tuned at no cost.
  */
 export async function autotune(device: GpuDevice): Promise<TuneResult> {
   const store = await host();
