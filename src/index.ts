@@ -63,5 +63,6 @@ export { EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau, type Call
 export type { ArrayData, Data } from './train/batches.js';
 export { isDataset, type Dataset, type Batch, type InputStage, type TextStage } from './train/dataset.js';
 export { autotune, type TuneResult } from './tune/autotune.js';
+export { tuneTiles, type TileTuneResult, type TileTuneOptions, type TiledProblem } from './tune/tiles.js';
 export { timeRepeated, type Timing, type TimingOptions } from './device/timing.js';
 export { VERSION } from './generated/version.js';

@@ -1,8 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
+// Imported statically, as src/node.js imports them: the suite runs under tsx's require hook, where a dynamic
+// import() loads a second copy of a module, with its own tile table.
+import { adapterKey, setMatmulVariant, setTunedTile, tileKey, tunedTile } from '../src/device/choice.js';
+import { VERSION } from '../src/generated/version.js';
+import { chooseTile, rankTiles } from '../src/ops/matmul/tile-cost.js';
 import { gpu } from './helpers.js';
 
 const dir = `out/test/tuning-${process.pid}`;
@@ -34,6 +40,110 @@ tuning('autotune times every matmul variant, keeps the fastest, and caches it pe
   } finally {
     if (saved === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = saved;
+  }
+});
+
+/** Runs `fn` with the tuning cache in a fresh folder of its own. */
+async function withFreshCache(name: string, fn: (file: string) => Promise<void>): Promise<void> {
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = `${dir}/${name}`;
+  try {
+    await fn(`${dir}/${name}/wgrad/tuning.json`);
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+}
+
+const tileName = (t: { tm: number; rg: number; cj: number }) => `${t.tm}x${t.rg}x${t.cj}`;
+
+tuning('tuneTiles times the tiles of the products a step runs, keeps the fastest per product, and caches them', async () => {
+  const device = wg.getDevice();
+  setMatmulVariant('texture');
+  const a = wg.rand([128, 96], { seed: 1 });
+  const b = wg.rand([96, 128], { seed: 2 });
+  const small = wg.rand([8, 8], { seed: 3 });
+  // Two products of 128*96*128 = 1.6M multiply-adds, one of them A·Aᵀ-shaped, and one too small to tune (512).
+  const step = () => wg.tidy(() => void [wg.matmul(a, b), wg.matmul(a, a, { transposeB: true }), wg.matmul(small, small)]);
+  try {
+    await withFreshCache('tiles', async (file) => {
+      const first = await wg.tuneTiles(step, { candidates: 2 });
+      assert.equal(first.problems.map((p) => p.problem), ['[128,96]x[96,128]', '[128,96]x[128,96]T']);
+      assert.ok(first.seconds > 0);
+      const cache = JSON.parse(readFileSync(file, 'utf8'));
+      const record = Object.values(cache)[0] as { tiles: Record<string, { tile: string; measuredMs: Record<string, number> }> };
+      for (const p of first.problems) {
+        assert.is(p.fromCache, false);
+        // The cost model's best two were timed; the model's first stays unless the other was 5% faster.
+        const candidates = rankTiles(128, 128, false, 128 * 96 * 128).slice(0, 2).map(tileName);
+        assert.equal(Object.keys(p.measuredMs), candidates);
+        const [model, other] = candidates.map((t) => p.measuredMs[t]);
+        assert.is(p.tile, other < model * 0.95 ? candidates[1] : candidates[0], JSON.stringify(p));
+        assert.equal(record.tiles[`texture|${p.problem}`], { tile: p.tile, measuredMs: p.measuredMs });
+        const [as, bs] = p.problem === '[128,96]x[96,128]' ? [[128, 96], [96, 128]] : [[128, 96], [128, 96]];
+        assert.is(tileName(tunedTile(device.report, { a: as, b: bs, transA: false, transB: p.problem.endsWith('T') })!), p.tile);
+      }
+      const again = await wg.tuneTiles(step, { candidates: 2 });
+      assert.ok(again.problems.every((p) => p.fromCache), 'the second run reads the cache');
+      assert.is(again.seconds, 0);
+      // stop() ends the timing before the first problem; nothing new is timed or written.
+      await withFreshCache('tiles-stopped', async (stoppedFile) => {
+        const stopped = await wg.tuneTiles(step, { stop: () => true });
+        assert.equal(stopped.problems, []);
+        assert.not.ok(existsSync(stoppedFile));
+      });
+    });
+  } finally {
+    setMatmulVariant(null);
+    for (const t of [a, b, small]) t.dispose();
+  }
+});
+
+tuning('a tile from the cache is in force after autotune reads it, and the product stays exact', async () => {
+  const device = wg.getDevice();
+  const problem = { a: [40, 72], b: [72, 300], transA: false, transB: false };
+  await withFreshCache('tiles-read', async (file) => {
+    // A record as a previous run on this adapter left it, choosing a tile the cost model would not (5x1x1).
+    const key = adapterKey(device.report, VERSION);
+    mkdirSync(dirname(file), { recursive: true });
+    const record = { matmul: 'texture', measuredMs: { texture: 1 }, date: 'then', tiles: { [tileKey('texture', '[40,72]x[72,300]')]: { tile: '5x1x1', measuredMs: {} } } };
+    writeFileSync(file, JSON.stringify({ [key]: record }));
+    const result = await wg.autotune(device);
+    assert.is(result.fromCache, true);
+    setMatmulVariant('texture');
+    try {
+      assert.is(tileName(chooseTile(device.report, problem, 40, 300, 40 * 72 * 300)), '5x1x1');
+      const a = wg.rand(problem.a, { seed: 4 });
+      const b = wg.rand(problem.b, { seed: 5 });
+      const got = await wg.matmul(a, b).data();
+      const cpu = async (t: wg.Tensor) => wg.tensor(await t.data(), t.shape, { backend: 'cpu' });
+      const want = await wg.matmul(await cpu(a), await cpu(b)).data();
+      assert.ok(got.every((v, i) => Math.abs(v - want[i]) < 1e-4), 'the 5x1x1 product matches the float64 reference');
+    } finally {
+      setMatmulVariant(null);
+      setTunedTile(device.report, tileKey('texture', '[40,72]x[72,300]'), null);
+    }
+  });
+});
+
+tuning('fit({ tuneTiles: true }) tunes the products of its first step and trains on', async () => {
+  setMatmulVariant('texture');
+  try {
+    await withFreshCache('tiles-fit', async (file) => {
+      const model = new wg.Model({ inputShape: [64], layers: [new wg.Dense(128), new wg.Dense(3, { activation: 'softmax' })] });
+      model.compile({ optimizer: 'adam', loss: 'sparse_categorical_crossentropy' });
+      const x = wg.rand([256, 64], { seed: 6 });
+      const y = wg.tensor(Array.from({ length: 256 }, (_, i) => i % 3), [256], { dtype: 'int32' });
+      const history = await model.fit({ x, y, batchSize: 128 }, { epochs: 2, verbose: 0, tuneTiles: true, seed: 1 });
+      assert.is(history.history.loss.length, 2);
+      assert.ok(history.history.loss.every(Number.isFinite));
+      // The first Dense's forward [128,64]x[64,128] and its weight gradient xᵀ·dY ([128,64]Tx[128,128]) reach 2^20
+      // multiply-adds; the input needs no gradient, and the 3-unit layer is too small.
+      const record = Object.values(JSON.parse(readFileSync(file, 'utf8')))[0] as { tiles: Record<string, unknown> };
+      assert.equal(Object.keys(record.tiles).sort(), ['texture|[128,64]Tx[128,128]', 'texture|[128,64]x[64,128]'].sort());
+    });
+  } finally {
+    setMatmulVariant(null);
   }
 });
 
@@ -96,7 +206,6 @@ tuning('npm run bench -- --interleave times every library on a case before the n
 });
 
 tuning('the tuning key names the CPU under a software adapter, so a new CPU re-tunes', async () => {
-  const { adapterKey } = await import('../src/device/choice.js');
   const { cpus } = await import('node:os');
   const report = wg.getDevice().report;
   if (report.software) assert.is(report.cpu, `${cpus().length} x ${cpus()[0].model.trim()}`);

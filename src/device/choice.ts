@@ -1,5 +1,5 @@
 import type { AdapterReport } from './adapter.js';
-import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant } from './variants.js';
+import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant, type TextureTile } from './variants.js';
 
 /** The matmul variant in force: a forced one (tests, the bench), else the one tuned for the adapter, else the default. */
 let forced: MatmulVariant | null = null;
@@ -27,4 +27,45 @@ export function setMatmulVariant(variant: MatmulVariant | null): void {
 /** Records the variant chosen for an adapter in this process. */
 export function setTunedVariant(report: AdapterReport, variant: MatmulVariant): void {
   tuned.set(adapterKey(report, ''), variant);
+}
+
+/**
+ * A texture matmul as the tile tuner sees it: the operands' shapes as the kernel gets them (a dense layer's input
+ * flattened to 2-D) and which are read transposed. Equal problems take the same kernel path, so one timing of the
+ * register tiles serves every product of that problem.
+ */
+export interface MatmulProblem {
+  a: readonly number[];
+  b: readonly number[];
+  transA: boolean;
+  transB: boolean;
+}
+
+export const problemKey = (p: MatmulProblem): string =>
+  `[${p.a.join(',')}]${p.transA ? 'T' : ''}x[${p.b.join(',')}]${p.transB ? 'T' : ''}`;
+
+/** Register tiles timed per variant and problem on an adapter (tune/tiles.ts), under tileKey. */
+const tunedTiles = new Map<string, TextureTile>();
+/** Problems seen while tuneTiles() records a step, by key; null when nothing records. */
+let recording: Map<string, MatmulProblem> | null = null;
+
+/** Where a tile timing is kept, in the tuning cache's record for an adapter: the variant (its workgroup shape) and the problem. */
+export const tileKey = (variant: MatmulVariant, problem: string): string => `${variant}|${problem}`;
+
+/** The tile timed fastest for this problem under the variant in force, if one was; records the problem meanwhile. */
+export function tunedTile(report: AdapterReport, problem: MatmulProblem): TextureTile | undefined {
+  const key = problemKey(problem);
+  if (recording) recording.set(key, problem);
+  return tunedTiles.get(`${adapterKey(report, '')}|${tileKey(matmulVariant(report), key)}`);
+}
+
+/** Records (tile) or forgets (null) the tile for a tileKey on this adapter. */
+export function setTunedTile(report: AdapterReport, key: string, tile: TextureTile | null): void {
+  if (tile) tunedTiles.set(`${adapterKey(report, '')}|${key}`, tile);
+  else tunedTiles.delete(`${adapterKey(report, '')}|${key}`);
+}
+
+/** Starts (a fresh map) or stops (null) recording the texture-matmul problems that run. */
+export function setRecording(into: Map<string, MatmulProblem> | null): void {
+  recording = into;
 }

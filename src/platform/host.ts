@@ -4,9 +4,18 @@
  * package.json's `browser` field swaps it for platform/browser.ts in a browser bundle.
  */
 export interface TuningRecord {
-  matmul: string;
-  measuredMs: Record<string, number>;
+  /** autotune(): the matmul variant chosen, and each variant's time at 512^3. */
+  matmul?: string;
+  measuredMs?: Record<string, number>;
   date: string;
+  /** tuneTiles(): per variant and problem (device/choice.ts tileKey), the texture tile chosen and each one timed. */
+  tiles?: Record<string, TileRecord>;
+}
+
+export interface TileRecord {
+  /** TM x RG x CJ, as '8x2x2'. */
+  tile: string;
+  measuredMs: Record<string, number>;
 }
 
 /** Which adapter to use: `auto` tries the platform's real GPU first and falls back to Dawn's OpenGL backend. */

@@ -16,6 +16,8 @@ import { asDataset, type Data } from './batches.js';
 import { isDataset, type InputStage, type TextStage } from './dataset.js';
 import type { Callback, Logs } from './callbacks.js';
 import { Progress, type Verbosity } from './progress.js';
+import type { MatmulProblem } from '../device/choice.js';
+import { recordProblems, tuneProblems } from '../tune/tiles.js';
 import { layerRows, renderSummary, type SummaryRow } from './summary.js';
 
 interface NodeLikeProcess {
@@ -54,6 +56,13 @@ export interface FitOptions {
    * with a NonFiniteLossError naming the epoch and step; 'continue' trains on, as Keras does without TerminateOnNaN.
    */
   nonFinite?: 'raise' | 'continue';
+  /**
+   * Time the texture matmul's register tiles on this model's products after the first step, and keep the fastest
+   * per product for this adapter (tuneTiles; software adapters only, cached, so only a model's first run on a
+   * machine pays: about a minute for the seed-1 head on 2 CPU cores). Default false: on 2 Xeon cores the cost model's
+   * tile was the fastest at all 9 of the seed-1 head's products (docs/kernel-choices.md).
+   */
+  tuneTiles?: boolean;
 }
 
 /** fit() met a NaN or infinite loss. The weights are as they were before that step; `history` holds the epochs done. */
@@ -223,12 +232,17 @@ export class Model {
         let step = 0;
         for await (const batch of dataset.batches(epoch, this.input)) {
           if (!batch.y) throw new WgradError('fit() needs labels: pass y with x, or a dataset whose labelMode is not null.');
-          const { l, out } = tidy(() => {
-            const out = this.head.call(batch.x, { training: true });
-            const l = loss.call(batch.y!, out, context);
-            l.backward();
-            return { l, out };
-          });
+          const forward = () =>
+            tidy(() => {
+              const out = this.head.call(batch.x, { training: true });
+              const l = loss.call(batch.y!, out, context);
+              l.backward();
+              return { l, out };
+            });
+          let problems: MatmulProblem[] = [];
+          let l: Tensor, out: Tensor;
+          if (options.tuneTiles && epoch === 0 && step === 0) ({ result: { l, out }, problems } = await recordProblems(forward));
+          else ({ l, out } = forward());
           // The loss is read before the update, so a NaN or Inf stops training with the weights it found.
           const value = await l.item();
           if (!Number.isFinite(value) && nonFinite === 'raise') {
@@ -252,6 +266,9 @@ export class Model {
           });
           l.dispose();
           out.dispose();
+          if (problems.length > 0) {
+            await tuneProblems(problems, { log: verbose > 0 && ((line) => progress.note(line)), stop: () => interrupted });
+          }
           lossTotal += value * batch.size;
           seen += batch.size;
           step++;

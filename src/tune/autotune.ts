@@ -1,5 +1,5 @@
 import type { GpuDevice } from '../device/device.js';
-import { timeRepeated } from '../device/timing.js';
+import { timeInTurn } from '../device/timing.js';
 import { adapterKey, setMatmulVariant, setTunedVariant } from '../device/choice.js';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../device/variants.js';
 import { VERSION } from '../generated/version.js';
@@ -7,6 +7,7 @@ import { matmul } from '../ops/matmul/index.js';
 import { rand } from '../ops/creation.js';
 import { host } from '../platform/host.js';
 import { tidy } from '../tensor/tensor.js';
+import { loadTiles } from './tiles.js';
 
 export interface TuneResult {
   matmul: MatmulVariant;
@@ -29,7 +30,8 @@ export async function autotune(device: GpuDevice): Promise<TuneResult> {
   const key = adapterKey(device.report, VERSION);
   const cache = await store.readTuning();
   const hit = cache[key];
-  if (hit && (MATMUL_VARIANTS as readonly string[]).includes(hit.matmul)) {
+  loadTiles(device.report, hit);
+  if (hit?.matmul && hit.measuredMs && (MATMUL_VARIANTS as readonly string[]).includes(hit.matmul)) {
     setTunedVariant(device.report, hit.matmul as MatmulVariant);
     return { matmul: hit.matmul as MatmulVariant, measuredMs: hit.measuredMs, fromCache: true };
   }
@@ -43,25 +45,9 @@ export async function autotune(device: GpuDevice): Promise<TuneResult> {
   };
   try {
     // Each variant compiles and sizes its runs (~5 ms: a real GPU does 512^3 in tens of microseconds, under one
-    // submit's cost), then the timed runs go round the variants in turn, so that a machine whose speed drifts (these
-    // shared VMs lose a core for minutes at a time) slows every variant alike. Timed one variant after another, a
-    // busy spell once made 'texture' look 3.4x slower than 'texture-tall' on 2 Xeon cores (71 against 21 ms), where
-    // a quiet run measured 20 against 18.
-    const reps = new Map<MatmulVariant, number>();
-    for (const variant of MATMUL_VARIANTS) {
-      const t = await timeRepeated((r) => run(variant, r), { runs: 1, minRunMs: 5, maxReps: 200 });
-      reps.set(variant, t.reps);
-    }
-    const times = new Map<MatmulVariant, number[]>(MATMUL_VARIANTS.map((v) => [v, []]));
-    for (let round = 0; round < TUNE_ROUNDS; round++) {
-      for (const variant of MATMUL_VARIANTS) {
-        const n = reps.get(variant)!;
-        const t0 = performance.now();
-        await run(variant, n);
-        times.get(variant)!.push((performance.now() - t0) / n);
-      }
-    }
-    for (const [variant, ms] of times) measuredMs[variant] = ms.sort((x, y) => x - y)[Math.floor(ms.length / 2)];
+    // submit's cost), then the timed runs go round the variants in turn (timeInTurn).
+    const ms = await timeInTurn(MATMUL_VARIANTS, run, { rounds: TUNE_ROUNDS, minRunMs: 5, maxReps: 200 });
+    MATMUL_VARIANTS.forEach((variant, i) => (measuredMs[variant] = ms[i].median));
   } finally {
     setMatmulVariant(null);
     a.dispose();
@@ -69,7 +55,8 @@ export async function autotune(device: GpuDevice): Promise<TuneResult> {
   }
   const best = Object.entries(measuredMs).sort((x, y) => x[1] - y[1])[0][0] as MatmulVariant;
   setTunedVariant(device.report, best);
-  cache[key] = { matmul: best, measuredMs, date: new Date().toISOString() };
+  // Tile timings stay: they are kept per variant, so those of a variant no longer chosen are simply not read.
+  cache[key] = { ...cache[key], matmul: best, measuredMs, date: new Date().toISOString() };
   await store.writeTuning(cache);
   return { matmul: best, measuredMs, fromCache: false };
 }

@@ -6,7 +6,7 @@ import { defaultWorkgroup, params } from '../../device/uniforms.js';
 import { numel, type Shape } from '../../tensor/dims.js';
 import { prepare, type Operand } from './operand.js';
 import { ACT_CODE, matmulDims, type Activation, type MatmulAttrs } from './reference.js';
-import { textureTile } from './tile-cost.js';
+import { chooseTile } from './tile-cost.js';
 
 /** Fills a pooled texture array [width, height, layers] with rows r0 .. r0+height of layers z0 .. z0+layers. */
 type TextureLoader = (z0: number, layers: number, r0: number, size: [number, number, number]) => GPUTexture;
@@ -190,11 +190,13 @@ export function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: G
   const m4 = Math.ceil(m / 4);
   const { maxTextureDimension2D, maxTextureArrayLayers } = device.device.limits;
   const { maxDim, maxLayers } = textureLimitOverride.value ?? { maxDim: maxTextureDimension2D, maxLayers: maxTextureArrayLayers };
-  // A transposed A is read as stored only when 8 rows per invocation suit M anyway (TRANS_A needs TM 8); otherwise
-  // a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as stored).
+  // A transposed A is read as stored only when the tile has 8 rows per sub-block anyway (TRANS_A needs TM 8);
+  // otherwise a transposing pack lets TM follow M (attention's M = 49 ran 24.5 ms packed at TM 7, 27.5 ms read as
+  // stored).
   const transB = attrs.transB;
   const macs = nb * m * n * k;
-  const transA = attrs.transA && textureTile(m, n, false, macs).tm === 8;
+  const { tm, rg, cj } = chooseTile(device.report, { a: a.shape, b: b.shape, transA: attrs.transA, transB }, Math.min(m, maxDim), n, macs);
+  const transA = attrs.transA && tm === 8;
   if (transB ? k4 > maxDim || n > maxDim : k4 * 4 > maxDim || n4 > maxDim) return false;
   if (transA && (m4 > maxDim || k4 * 4 > maxDim)) return false;
   const temps: GPUBuffer[] = [];
@@ -210,7 +212,6 @@ export function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: G
   const B = textureOperand(device, b, batch, bLayout, { maxDim, maxLayers }, temps);
   const bSize = (layers: number): [number, number, number] => (transB ? [k4, n, layers] : [n4, k4 * 4, layers]);
   const pool = device.texturePool;
-  const { tm, rg, cj } = textureTile(Math.min(m, maxDim), n, transA, macs);
   const constants = {
     HAS_BIAS: bias !== null, ACT: ACT_CODE[act], WG_X: wgX, WG_Y: wgY, TM: tm, RG: rg, CJ: cj, TRANS_A: transA, TRANS_B: transB,
     A_STACK: A.stack > 0, B_STACK: B.stack > 0, B_FLAT: B.flat > 0, B_NMOD4: n % 4, C_VEC4: n % 4 === 0,

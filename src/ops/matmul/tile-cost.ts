@@ -1,11 +1,13 @@
 // The texture matmul's tile choice: a cost model of llvmpipe's texel loads (measurements in docs/kernel-choices.md).
 import { textureTileOverride } from '../../device/test-hooks.js';
+import type { AdapterReport } from '../../device/adapter.js';
+import { tunedTile, type MatmulProblem } from '../../device/choice.js';
 import type { TextureTile } from '../../device/variants.js';
 
 const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 
 // 2^20 multiply-adds: 0.13 ms at 8x8 on llvmpipe (16 GFLOP/s), near one dispatch's overhead (about 0.1 ms).
-const SMALL_PRODUCT = 2 ** 20;
+export const SMALL_PRODUCT = 2 ** 20;
 
 /**
  * The tile for an M x N product. Every texel load costs llvmpipe about four times the math it feeds (a sampler call
@@ -17,20 +19,39 @@ const SMALL_PRODUCT = 2 ** 20;
  * multiply-adds (`macs`), which takes about a dispatch's time at any tile, keeps one sub-block.
  */
 export function textureTile(m: number, n: number, transA = false, macs = Infinity): TextureTile {
-  if (textureTileOverride.value) return textureTileOverride.value;
+  return textureTileOverride.value ?? rankTiles(m, n, transA, macs)[0];
+}
+
+/**
+ * Every tile the kernel offers for an M x N product, cheapest first by the cost model above; the tile tuner
+ * (tune/tiles.ts) times the first few on the machine. Of two tiles within 0.1% of each other, the one listed first
+ * here (more rows per sub-block, fewer sub-blocks) goes first.
+ */
+export function rankTiles(m: number, n: number, transA = false, macs = Infinity): TextureTile[] {
   const blocks = macs < SMALL_PRODUCT ? [1] : [2, 1];
-  let best: TextureTile = { tm: 8, rg: 1, cj: 1 };
-  let bestCost = Infinity;
+  const all: { tile: TextureTile; cost: number }[] = [];
   for (const tm of transA ? [8] : [8, 7, 6, 5]) {
     for (const rg of blocks) {
       for (const cj of blocks) {
         const rows = tm * rg;
         const loadsPerOutput = ((rows + 8 * cj) / (rows * 8 * cj)) * 4;  // 1 at 8x8
-        const cost = roundUp(m, rows) * roundUp(n, 8 * cj) * (0.2 + 0.8 * loadsPerOutput);
-        if (cost < bestCost * 0.999) [best, bestCost] = [{ tm, rg, cj }, cost];
+        all.push({ tile: { tm, rg, cj }, cost: roundUp(m, rows) * roundUp(n, 8 * cj) * (0.2 + 0.8 * loadsPerOutput) });
       }
     }
   }
-  return best;
+  const ranked: TextureTile[] = [];
+  while (all.length > 0) {
+    let best = 0;
+    for (let i = 1; i < all.length; i++) if (all[i].cost < all[best].cost * 0.999) best = i;
+    ranked.push(all.splice(best, 1)[0].tile);
+  }
+  return ranked;
 }
 
+/**
+ * The tile a texture matmul runs: the tests' override, else the one timed fastest for this problem on this adapter
+ * (tuneTiles), else the cost model's.
+ */
+export function chooseTile(report: AdapterReport, problem: MatmulProblem, m: number, n: number, macs: number): TextureTile {
+  return textureTileOverride.value ?? tunedTile(report, problem) ?? rankTiles(m, n, false, macs)[0];
+}
