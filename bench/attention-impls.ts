@@ -1,15 +1,25 @@
 // Fused attention kernel vs the unfused composition (matmul, softmax, matmul): time and peak GPU memory, forward and
 // forward+backward, at the seed-1 shape and a longer sequence. Median of 5 runs after a warm-up.
-// Run: npx tsx bench/attention.ts
+// Run: npx tsx bench/attention-impls.ts [--shape B,H,T,D] (the shape replaces the two defaults)
+import { parseArgs } from 'node:util';
 import * as wg from '../src/node.js';
 
-const info = await wg.init({ log: false });
-console.log(`adapter: ${info.description}`);
-
+const { values } = parseArgs({ options: { shape: { type: 'string' } } });
 const shapes = [
   { b: 32, h: 8, t: 49, d: 160 },
   { b: 8, h: 8, t: 256, d: 64 },
 ];
+if (values.shape) {
+  const dims = values.shape.split(',').map(Number);
+  if (dims.length !== 4 || !dims.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new Error(`--shape ${values.shape}: give four positive whole numbers B,H,T,D, as --shape 1,8,1024,64`);
+  }
+  const [b, h, t, d] = dims;
+  shapes.splice(0, shapes.length, { b, h, t, d });
+}
+
+const info = await wg.init({ log: false });
+console.log(`adapter: ${info.description}`);
 
 async function measure(fn: () => void, runs = 5): Promise<{ ms: number; peakMiB: number }> {
   fn();

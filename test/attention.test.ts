@@ -4,6 +4,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
+import { bindingLimitOverride } from '../src/device/test-hooks.js';
 import type { Tensor } from '../src/node.js';
 import { assertClose, cpuInputs, disposeAll, gpu, makeInputs, maxAbs } from './helpers.js';
 
@@ -114,6 +115,29 @@ att('bad shapes and masks name the shapes', () => {
   const q = wg.zeros([2, 3, 4, 5]);
   assert.throws(() => wg.attention(q, wg.zeros([2, 3, 4, 6]), wg.zeros([2, 3, 4, 5])), /q \[2,3,4,5\], k \[2,3,4,6\]/);
   assert.throws(() => wg.attention(q, q, q, { mask: wg.ones([2, 3]) }), /mask \[2,3\] must be \[2, 1 or 3, 3\]/);
+});
+
+att("'auto' takes the fused kernels where the composed weights would not fit in one storage binding", async () => {
+  // The binding limit lowered to 1 MiB: [2 batches, 2 heads, 300, 300] weights take 1.44 MB, every other tensor a few KB.
+  const layer = new wg.MultiHeadSelfAttention(8, 2);
+  const x = wg.randn([2, 300, 8], { seed: 5 });
+  const unfused = (await layer.call(x).data()) as Float32Array;  // composed, at the real limit
+  bindingLimitOverride.value = 2 ** 20;
+  try {
+    layer.impl = 'unfused';
+    assert.throws(() => layer.call(x), /exceeds this adapter's largest storage binding/);
+    layer.impl = 'auto';
+    const auto = (await layer.call(x).data()) as Float32Array;
+    layer.impl = 'fused';
+    const fused = (await layer.call(x).data()) as Float32Array;
+    assert.equal(auto, fused, "'auto' ran the fused kernels");
+    const gap = maxAbs(auto.map((v, i) => v - unfused[i]));
+    assert.ok(gap < 1e-5, `fused against composed: ${gap}`);
+  } finally {
+    bindingLimitOverride.value = null;
+    layer.dispose();
+    x.dispose();
+  }
 });
 
 att.run();

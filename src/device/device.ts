@@ -2,6 +2,7 @@ import { DeviceError, WgradError } from '../errors.js';
 import { describeAdapter, findAdapter, type AdapterChoice, type AdapterReport } from './adapter.js';
 import { kernelSource } from './kernels.js';
 import { BufferPool, TexturePool } from './pool.js';
+import { bindingLimitOverride } from './test-hooks.js';
 
 /**
  * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (as texture_2d_array<f32>),
@@ -129,7 +130,7 @@ export class GpuDevice {
   }
 
   get maxBindingBytes(): number {
-    return this.device.limits.maxStorageBufferBindingSize;
+    return bindingLimitOverride.value ?? this.device.limits.maxStorageBufferBindingSize;
   }
 
   /** A pooled storage buffer of at least `bytes` (contents undefined). */

@@ -13,3 +13,6 @@ export const textureTileOverride: { value: TextureTile | null } = { value: null 
 
 /** Lanes per workgroup of copy_rows.wgsl; set to run the other adapters' choice here. */
 export const copyLanesOverride: { value: number | null } = { value: null };
+
+/** The largest storage binding the device allows a tensor, in bytes; lowered to reach the paths that guard it. */
+export const bindingLimitOverride: { value: number | null } = { value: null };

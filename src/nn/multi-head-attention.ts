@@ -11,7 +11,8 @@ import { Module, type ForwardOptions } from './module.js';
 
 /**
  * 'fused' runs kernels/attention*.wgsl; 'unfused' composes matmul, softmax and matmul. Same function either way.
- * 'auto' (the default) takes the adapter's choice from src/device/variants.ts at call time.
+ * 'auto' (the default) takes the adapter's choice from src/device/variants.ts at call time, or 'fused' where the
+ * composed path's weights would not fit in one storage binding (autoImpl).
  */
 export type AttentionImpl = 'auto' | 'fused' | 'unfused';
 
@@ -27,6 +28,19 @@ export interface AttendOptions {
 export interface Attended {
   output: Tensor;
   scores: Tensor | null;
+}
+
+/**
+ * What 'auto' runs: the adapter's choice (composed, on every adapter measured), unless the composed path's
+ * [B, heads, Tq, Tk] weights would not fit in one storage binding, where it could not run at all and the fused
+ * kernels, which never write them, can. Long sequences are also where fusing pays: at B=1 h=8 T=2048 d=64 on
+ * llvmpipe the fused forward took 1.48 s against 2.61 composed, and forward and backward 7.2 s against 5.3 with a
+ * peak of +20 against +664 MiB (bench/attention-impls.ts, 2 Xeon cores, 2026-12-02).
+ */
+function autoImpl(backend: string, weightBytes: number): 'fused' | 'unfused' {
+  if (backend !== 'webgpu') return 'unfused';
+  const device = getDevice();
+  return weightBytes > device.maxBindingBytes ? 'fused' : defaultAttentionImpl(device.report);
 }
 
 /** Heads of q [B,Tq,H·dk], k, v [B,Tk,H·dv] attended in [B,T,H,d] layout: splitting heads is a view. */
@@ -48,7 +62,7 @@ function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, impl: Atten
   const qh = reshape(q, [b, tq, heads, dk]);
   const kh = reshape(k, [b, tk, heads, dk]);
   const vh = reshape(v, [b, tk, heads, dv]);
-  const chosen = impl === 'auto' ? (q.backend === 'webgpu' ? defaultAttentionImpl(getDevice().report) : 'unfused') : impl;
+  const chosen = impl === 'auto' ? autoImpl(q.backend, b * heads * tq * tk * 4) : impl;
   const useFused = chosen === 'fused' && !o.returnAttentionScores && dk <= FUSED_MAX_HEAD_DIM && dv <= FUSED_MAX_HEAD_DIM;
   if (useFused) return { output: reshape(attention(qh, kh, vh, opts), [b, tq, heads * dv]), scores: null };
   const { output, weights } = attentionUnfused(qh, kh, vh, opts);
