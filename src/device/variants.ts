@@ -50,3 +50,14 @@ export interface TextureTile {
 
 /** Lanes per workgroup of copy_rows.wgsl: one 256-bit SIMD group on llvmpipe, a warp's worth elsewhere. */
 export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride.value ?? (report.software ? 8 : 64);
+
+/**
+ * Loop iterations one invocation may run on this adapter. Mesa's llvmpipe (22.3) ends every loop of an invocation
+ * once the invocation has run 65535 loop iterations in all, counting each loop's exit test (gallivm's guard against
+ * endless loops), and raises no error. Measured on 2026-12-02: the fused attention forward at [1, T, 1, 64] returned
+ * only each row's first output column from T = 500, where its loops reach 65,630 iterations (T = 499: 65,499, exact),
+ * and a [8, K] x [K, 8] texture matmul was 3% off at K = 270,000 (67,500 steps of 4), exact at 262,148. Kernels
+ * whose loops grow with a tensor's size split the work (matmul over K) or refuse (fused attention) past this budget.
+ * Software adapters get it; SwiftShader has not been measured, so it gets it too.
+ */
+export const loopBudget = (report: AdapterReport): number => (report.software ? 60_000 : Infinity);

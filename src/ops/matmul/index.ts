@@ -5,16 +5,17 @@
  */
 import type { GpuDevice } from '../../device/device.js';
 import { matmulVariant } from '../../device/choice.js';
-import { MATMUL_CONFIGS } from '../../device/variants.js';
+import { loopBudget, MATMUL_CONFIGS } from '../../device/variants.js';
+import { getDevice } from '../../device/runtime.js';
 import { DTypeError, ShapeError } from '../../errors.js';
 import { isGradEnabled } from '../../tensor/grad-mode.js';
 import { fmt, numel } from '../../tensor/dims.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { mul } from '../binary.js';
+import { add, mul } from '../binary.js';
 import { defineOp, run } from '../op.js';
 import { sum, sumTo } from '../reduce.js';
-import { reshape } from '../shape.js';
-import { gelu, step } from '../unary.js';
+import { reshape, slice } from '../shape.js';
+import { gelu, relu, step } from '../unary.js';
 import type { Operand } from './operand.js';
 import { ACT_CODE, cpuMatmul, matmulDims, type Activation, type MatmulAttrs, type MatmulOptions } from './reference.js';
 import { regblockMatmul } from './regblock.js';
@@ -80,7 +81,33 @@ const matmulOp = defineOp<MatmulAttrs>({
  * read an operand's last two axes transposed, with no copy.
  */
 export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-  return run(matmulOp, [a, b], { transA: options.transposeA ?? false, transB: options.transposeB ?? false });
+  const attrs = { transA: options.transposeA ?? false, transB: options.transposeB ?? false };
+  return overK(a, b, attrs) ?? run(matmulOp, [a, b], attrs);
+}
+
+/**
+ * The kernels loop over K inside one invocation, and llvmpipe silently ends an invocation's loops past its budget
+ * (loopBudget in device/variants.ts: [8, 270000] x [270000, 8] was 3% off). So on such an adapter a product over a
+ * longer K is summed from products over slices of K, each within the budget; null when none is needed. Shape errors
+ * are left to the op, which names them.
+ */
+function overK(a: Tensor, b: Tensor, attrs: MatmulAttrs): Tensor | null {
+  if (a.backend !== 'webgpu' || a.rank < 2 || b.rank < 2) return null;
+  const aAxis = attrs.transA ? a.rank - 2 : a.rank - 1;
+  const bAxis = attrs.transB ? b.rank - 1 : b.rank - 2;
+  const k = a.shape[aAxis];
+  const budget = loopBudget(getDevice().report);
+  if (k <= budget || b.shape[bAxis] !== k) return null;
+  const chunk = Math.floor(budget / 64) * 64;
+  const along = (x: Tensor, axis: number, k0: number, kc: number) =>
+    slice(x, x.shape.map((_, i) => (i === axis ? k0 : 0)), x.shape.map((_, i) => (i === axis ? kc : -1)));
+  let total: Tensor | null = null;
+  for (let k0 = 0; k0 < k; k0 += chunk) {
+    const kc = Math.min(chunk, k - k0);
+    const part = run(matmulOp, [along(a, aAxis, k0, kc), along(b, bAxis, k0, kc)], attrs);
+    total = total ? add(total, part) : part;
+  }
+  return total;
 }
 
 const denseOp = defineOp<{ act: Activation }>({
@@ -129,6 +156,13 @@ const denseOp = defineOp<{ act: Activation }>({
  */
 export function dense(x: Tensor, w: Tensor, b?: Tensor | null, activation: Activation = 'none'): Tensor {
   const inputs = b ? [x, w, b] : [x, w];
+  if (x.backend === 'webgpu' && w.rank === 2 && w.shape[0] > loopBudget(getDevice().report)) {
+    // An inFeatures past the loop budget (see overK): the product in slices of K, then the bias and activation.
+    denseOp.infer(inputs, { act: activation });  // its shape and dtype checks, with their messages
+    const z = matmul(x, w);
+    const zb = b ? add(z, b) : z;
+    return activation === 'relu' ? relu(zb) : activation === 'gelu' ? gelu(zb) : zb;
+  }
   if (activation === 'gelu' && isGradEnabled() && inputs.some((t) => t.requiresGrad)) {
     return gelu(run(denseOp, inputs, { act: 'none' }));
   }
