@@ -62,3 +62,75 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let o0 = b * p.o_b + i * p.o_t + h * p.o_h;
   for (var c = 0u; c < p.dv; c++) { O[o0 + c] = acc[c] * inv; }
 }
+
+// main_vec4: the same for D % 4 == 0 and Dv % 4 == 0 (every row then starts on a vec4), with the head dims as
+// override constants D4 and DV4 so that the loops over them have constant trip counts: Q, K, V and O are read and
+// written a vec4 at a time (llvmpipe issues each storage access lane by lane, so a vec4 costs about what a float does).
+override D4: u32 = 1u;
+override DV4: u32 = 1u;
+@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> O4: array<vec4<f32>>;
+
+// Keys go 4 at a time, so that each element of q and of the accumulator, which live in private arrays that llvmpipe
+// indexes a lane at a time, is read once per 4 keys instead of once per key.
+fn key_row(b: u32, h: u32, j: u32) -> vec2<u32> {
+  let jc = min(j, p.tk - 1u);  // keys past Tk (the last block's tail) read the last key; their weight is 0
+  return vec2<u32>((b * p.k_b + jc * p.k_t + h * p.k_h) / 4u, (b * p.v_b + jc * p.v_t + h * p.v_h) / 4u);
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (i >= p.tq) { return; }
+  let q0 = (b * p.q_b + i * p.q_t + h * p.q_h) / 4u;
+  var q: array<vec4<f32>, 64>;
+  for (var c = 0u; c < D4; c++) { q[c] = Q4[q0 + c] * p.scale; }
+  var acc: array<vec4<f32>, 64>;
+  let neg_inf = from_bits(0xff800000u);
+  var m = neg_inf;
+  var l = 0.0;
+  for (var j0 = 0u; j0 < p.tk; j0 += 4u) {
+    let vis = vec4<bool>(j0 < p.tk && visible(b, i, j0), j0 + 1u < p.tk && visible(b, i, j0 + 1u),
+                         j0 + 2u < p.tk && visible(b, i, j0 + 2u), j0 + 3u < p.tk && visible(b, i, j0 + 3u));
+    if (!any(vis)) { continue; }
+    let r0 = key_row(b, h, j0);
+    let r1 = key_row(b, h, j0 + 1u);
+    let r2 = key_row(b, h, j0 + 2u);
+    let r3 = key_row(b, h, j0 + 3u);
+    var d0 = vec4<f32>(0.0);
+    var d1 = vec4<f32>(0.0);
+    var d2 = vec4<f32>(0.0);
+    var d3 = vec4<f32>(0.0);
+    for (var c = 0u; c < D4; c++) {
+      let qc = q[c];
+      d0 = fma(qc, K4[r0.x + c], d0);
+      d1 = fma(qc, K4[r1.x + c], d1);
+      d2 = fma(qc, K4[r2.x + c], d2);
+      d3 = fma(qc, K4[r3.x + c], d3);
+    }
+    let one = vec4<f32>(1.0);
+    let s = vec4<f32>(dot(d0, one), dot(d1, one), dot(d2, one), dot(d3, one));
+    let sv = select(vec4<f32>(neg_inf), s, vis);
+    let m_new = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
+    let correction = exp(m - m_new);
+    let w = select(vec4<f32>(0.0), exp(s - m_new), vis);
+    l = l * correction + dot(w, one);
+    let wd = w * vec4<f32>(keep(b, h, i, j0), keep(b, h, i, j0 + 1u), keep(b, h, i, j0 + 2u), keep(b, h, i, j0 + 3u));
+    for (var c = 0u; c < DV4; c++) {
+      var a = acc[c] * correction;
+      a = fma(vec4<f32>(wd.x), V4[r0.y + c], a);
+      a = fma(vec4<f32>(wd.y), V4[r1.y + c], a);
+      a = fma(vec4<f32>(wd.z), V4[r2.y + c], a);
+      a = fma(vec4<f32>(wd.w), V4[r3.y + c], a);
+      acc[c] = a;
+    }
+    m = m_new;
+  }
+  let inv = select(0.0, 1.0 / l, l > 0.0);
+  let o0 = (b * p.o_b + i * p.o_t + h * p.o_h) / 4u;
+  for (var c = 0u; c < DV4; c++) { O4[o0 + c] = acc[c] * inv; }
+}

@@ -1,9 +1,11 @@
 // llvmpipe silently ends an invocation's loops once it has run 65535 iterations in all (loopBudget in
 // src/device/variants.ts). These shapes run past that inside one invocation if nothing splits or refuses them:
-// each result is checked against the float64 reference.
+// each result is checked against the float64 reference, and what cannot be split must refuse with the reason.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
+import { bindingLimitOverride } from '../src/device/test-hooks.js';
+import { loopBudget } from '../src/device/variants.js';
 import { gpu, maxAbs } from './helpers.js';
 
 const loops = suite('kernels within the loop budget of a software adapter');
@@ -46,6 +48,41 @@ loops('a dense layer over inFeatures past the budget keeps its bias and activati
   assert.ok(relGap(got, want) < 1e-4, `relative gap ${relGap(got, want)}`);
   assert.throws(() => wg.dense(x, w, wg.zeros([7])), /bias \[7\] must be \[8\]/);
   for (const t of [x, w, bias]) t.dispose();
+});
+
+loops('fused attention past the old limit is exact, and past the budget refuses and says what to use', async () => {
+  // [1, 600, 1, 64]: the scalar forward ran 600 x 131 loop iterations a query and lost every output column but the
+  // first; the vec4 forward runs 150 blocks of 4 keys (about 5,300 iterations).
+  const q = wg.randn([1, 600, 1, 64], { seed: 6 });
+  const k = wg.randn([1, 600, 1, 64], { seed: 7 });
+  const v = wg.randn([1, 600, 1, 64], { seed: 8 });
+  const got = await wg.attention(q, k, v).data();
+  const want = await wg.attention(await onCpu(q), await onCpu(k), await onCpu(v)).data();
+  assert.ok(maxAbs(Array.from(got, (g, i) => g - want[i])) < 1e-5, 'the fused forward matches the float64 reference');
+  if (loopBudget(wg.getDevice().report) === Infinity) return;  // a hardware adapter has no such budget
+  // Head dims of 63 take the scalar forward: 1000 keys x 129 iterations.
+  const odd = wg.randn([1, 1000, 1, 63], { seed: 9 });
+  assert.throws(() => wg.attention(odd, odd, odd), /fused forward at Tq=1000, Tk=1000, head dims 63\/63 runs \d+ loop iterations .* Use attentionUnfused\(\)/);
+  // The backward loops over the keys twice a query: 600 x 64 fits the forward and not the backward.
+  const qg = wg.randn([1, 600, 1, 64], { seed: 6, requiresGrad: true });
+  assert.throws(() => wg.sum(wg.attention(qg, k, v)).backward(), /fused backward at Tq=600, Tk=600/);
+  // Past the binding limit (lowered to 1 MiB; the weights take 1.44 MB), the layer's 'auto' fuses only where the
+  // fused kernels fit: without gradients the forward does; with them the backward does not, so it composes, and
+  // the composed path says the weights do not fit.
+  const layer = new wg.MultiHeadSelfAttention(64, 1);
+  const x = wg.randn([1, 600, 64], { seed: 10 });
+  layer.impl = 'fused';
+  const fused = await wg.noGrad(() => layer.call(x)).data();
+  layer.impl = 'auto';
+  bindingLimitOverride.value = 2 ** 20;
+  try {
+    assert.equal(await wg.noGrad(() => layer.call(x)).data(), fused);
+    assert.throws(() => layer.call(x), /exceeds this adapter's largest storage binding/);
+  } finally {
+    bindingLimitOverride.value = null;
+  }
+  for (const t of [q, k, v, odd, qg, x]) t.dispose();
+  layer.dispose();
 });
 
 loops.run();

@@ -1,5 +1,6 @@
 import { ShapeError, WgradError } from '../errors.js';
-import { attention, attentionUnfused, FUSED_MAX_HEAD_DIM } from '../ops/scaled-dot-product.js';
+import { attention, attentionUnfused, FUSED_MAX_HEAD_DIM, fusedFits } from '../ops/scaled-dot-product.js';
+import { isGradEnabled } from '../tensor/grad-mode.js';
 import { reshape, unsqueeze } from '../ops/shape.js';
 import { defaultAttentionImpl } from '../device/variants.js';
 import { nextSeed } from '../tensor/random.js';
@@ -33,14 +34,15 @@ export interface Attended {
 /**
  * What 'auto' runs: the adapter's choice (composed, on every adapter measured), unless the composed path's
  * [B, heads, Tq, Tk] weights would not fit in one storage binding, where it could not run at all and the fused
- * kernels, which never write them, can. Long sequences are also where fusing pays: at B=1 h=8 T=2048 d=64 on
- * llvmpipe the fused forward took 1.48 s against 2.61 composed, and forward and backward 7.2 s against 5.3 with a
- * peak of +20 against +664 MiB (bench/attention-impls.ts, 2 Xeon cores, 2026-12-02).
+ * kernels, which never write them, can, if their loops fit the adapter's budget (fusedFits; llvmpipe ends longer
+ * loops silently). Composing is faster at every shape measured (at B=1 h=8 T=2048 d=64 on llvmpipe the forward took
+ * 2.24 s against 2.78 fused), but its memory grows with T² (+664 against +20 MiB peak there; docs/kernel-choices.md).
  */
-function autoImpl(backend: string, weightBytes: number): 'fused' | 'unfused' {
-  if (backend !== 'webgpu') return 'unfused';
+function autoImpl(q: Tensor, k: Tensor, v: Tensor, weightBytes: number): 'fused' | 'unfused' {
+  if (q.backend !== 'webgpu') return 'unfused';
   const device = getDevice();
-  return weightBytes > device.maxBindingBytes ? 'fused' : defaultAttentionImpl(device.report);
+  if (weightBytes > device.maxBindingBytes && fusedFits(device, q.shape, k.shape, v.shape, 'bthd', isGradEnabled())) return 'fused';
+  return defaultAttentionImpl(device.report);
 }
 
 /** Heads of q [B,Tq,H·dk], k, v [B,Tk,H·dv] attended in [B,T,H,d] layout: splitting heads is a view. */
@@ -62,7 +64,7 @@ function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, impl: Atten
   const qh = reshape(q, [b, tq, heads, dk]);
   const kh = reshape(k, [b, tk, heads, dk]);
   const vh = reshape(v, [b, tk, heads, dv]);
-  const chosen = impl === 'auto' ? autoImpl(q.backend, b * heads * tq * tk * 4) : impl;
+  const chosen = impl === 'auto' ? autoImpl(qh, kh, vh, b * heads * tq * tk * 4) : impl;
   const useFused = chosen === 'fused' && !o.returnAttentionScores && dk <= FUSED_MAX_HEAD_DIM && dv <= FUSED_MAX_HEAD_DIM;
   if (useFused) return { output: reshape(attention(qh, kh, vh, opts), [b, tq, heads * dv]), scores: null };
   const { output, weights } = attentionUnfused(qh, kh, vh, opts);

@@ -1,6 +1,7 @@
 import type { GpuDevice } from '../device/device.js';
 import { defaultWorkgroup, params } from '../device/uniforms.js';
-import { ShapeError, WgradError } from '../errors.js';
+import { loopBudget } from '../device/variants.js';
+import { DeviceError, ShapeError, WgradError } from '../errors.js';
 import { dropoutUniform, nextSeed } from '../tensor/random.js';
 import { fmt, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -79,9 +80,51 @@ function constants(a: AttentionAttrs) {
   return { HAS_MASK: a.hasMask, CAUSAL: a.causal, DROPOUT: a.rate > 0 };
 }
 
+/** The forward's vec4 entry point (main_vec4) serves head dims that are whole vec4s. */
+const forwardVec4 = (x: Dims): boolean => x.d % 4 === 0 && x.dv % 4 === 0;
+
+/** Loop iterations (exit tests included) one invocation of each fused kernel runs, from the loops in its WGSL. */
+function fusedLoops(x: Dims): { forward: number; backward: number } {
+  const forward = forwardVec4(x)
+    ? x.d / 4 + 1 + Math.ceil(x.tk / 4) * (x.d / 4 + x.dv / 4 + 3) + 1 + x.dv / 4 + 1
+    : x.d + 1 + x.tk * (x.d + x.dv + 3) + 1 + x.dv + 1;
+  const backwardQ = x.d + x.dv + 3 + x.tk * (x.d + 2) + x.tk * (2 * x.d + x.dv + 4) + 1 + x.d + 1;
+  const backwardKV = x.d + x.dv + 3 + x.tq * (2 * x.d + x.dv + 4) + 1 + x.d + x.dv + 2;
+  return { forward, backward: Math.max(backwardQ, backwardKV) };
+}
+
+/**
+ * Whether the fused kernels give exact results at these shapes on this adapter: their loops run Tk (or Tq) times
+ * over the head dims in one invocation, and llvmpipe silently ends loops past its budget (loopBudget).
+ */
+export function fusedFits(device: GpuDevice, q: Shape, k: Shape, v: Shape, layout: AttentionLayout, withBackward: boolean): boolean {
+  const loops = fusedLoops(dims(q, k, v, layout));
+  return Math.max(loops.forward, withBackward ? loops.backward : 0) <= loopBudget(device.report);
+}
+
+function checkLoops(device: GpuDevice, x: Dims, pass: 'forward' | 'backward'): void {
+  const loops = fusedLoops(x)[pass];
+  if (loops > loopBudget(device.report)) {
+    throw new DeviceError(
+      `attention: the fused ${pass} at Tq=${x.tq}, Tk=${x.tk}, head dims ${x.d}/${x.dv} runs ${loops} loop iterations per invocation, ` +
+        `past the ${loopBudget(device.report)} this software adapter runs correctly (llvmpipe ends longer loops silently, so the result would be wrong). ` +
+        `Use attentionUnfused(), or attention: 'unfused' (or 'auto') on the layer.`,
+    );
+  }
+}
+
 function dispatch(device: GpuDevice, kernel: AttentionKernel, x: Dims, a: AttentionAttrs, read: GPUBuffer[], write: GPUBuffer[], rows: number, maskRows: number): void {
   if (x.b * x.h * rows === 0) return;
-  device.dispatch({ kernel, constants: constants(a), uniforms: uniforms(kernel, x, a, maskRows), read, write, workgroups: [Math.ceil(rows / defaultWorkgroup(kernel, 'WG')), x.h, x.b] });
+  const vec4 = kernel === 'attention' && forwardVec4(x);
+  device.dispatch({
+    kernel,
+    entryPoint: vec4 ? 'main_vec4' : 'main',
+    constants: vec4 ? { ...constants(a), D4: x.d / 4, DV4: x.dv / 4 } : constants(a),
+    uniforms: uniforms(kernel, x, a, maskRows),
+    read,
+    write,
+    workgroups: [Math.ceil(rows / defaultWorkgroup(kernel, 'WG')), x.h, x.b],
+  });
 }
 
 /** The float64 reference: explicit two-pass softmax per row, then the same masking and dropout rules. */
@@ -174,6 +217,7 @@ const attentionGradOp = defineMultiOp<AttentionAttrs>({
     const x = dims(q.shape, k.shape, v.shape, a.layout);
     const maskBuf = mask?.buffer ?? q.buffer;
     const maskRows = mask?.shape[1] ?? 1;
+    checkLoops(device, x, 'backward');
     const stats = device.alloc(x.b * x.h * x.tq * 2 * 4);
     dispatch(device, 'attention_backward_q', x, a, [q.buffer, k.buffer, v.buffer, maskBuf, out.buffer, g.buffer], [dq.buffer, stats], x.tq, maskRows);
     dispatch(device, 'attention_backward_kv', x, a, [q.buffer, k.buffer, v.buffer, maskBuf, g.buffer, stats], [dk.buffer, dv.buffer], x.tk, maskRows);
@@ -215,6 +259,7 @@ const attentionOp = defineOp<AttentionAttrs>({
   webgpu(device, ins: GpuInput[], a, out) {
     const [q, k, v, mask] = ins;
     const x = dims(q.shape, k.shape, v.shape, a.layout);
+    checkLoops(device, x, 'forward');
     dispatch(device, 'attention', x, a, [q.buffer, k.buffer, v.buffer, mask?.buffer ?? q.buffer], [out.buffer], x.tq, mask?.shape[1] ?? 1);
   },
   vjp: (g, { inputs, attrs, output }) => {
