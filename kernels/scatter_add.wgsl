@@ -3,7 +3,10 @@
 // `pos` lists the positions that gathered each row, grouped by row in ascending position order (built on the host
 // from the index values), so every sum has a fixed order: results are deterministic, with no float atomics.
 // `out` is [V, D], zeroed beforehand; g is [N, D]. One (u, d) pair per invocation.
-struct Params { u: u32, d: u32, grid_x: u32 }
+// One dispatch sums positions `first` .. `first + len` of each row's group and adds them to `out`: the host splits a
+// group longer than the adapter's loop budget into pieces, in order (llvmpipe silently ends an invocation's loops
+// past 65535 iterations: a row gathered 98,000 times got a third of its gradient wrong).
+struct Params { u: u32, d: u32, grid_x: u32, first: u32, len: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
@@ -21,9 +24,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   if (i >= p.u * p.d) { return; }
   let u = i / p.d;
   let d = i % p.d;
+  let s0 = seg[u] + i32(p.first);
+  let s1 = min(seg[u + 1u], s0 + i32(p.len));
+  if (s0 >= s1) { return; }
   var acc = 0.0;
-  for (var s = seg[u]; s < seg[u + 1u]; s++) {
+  for (var s = s0; s < s1; s++) {
     acc += g[u32(pos[s]) * p.d + d];
   }
-  out[u32(rows[u]) * p.d + d] = acc;
+  let at = u32(rows[u]) * p.d + d;
+  out[at] = out[at] + acc;
 }

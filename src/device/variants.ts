@@ -57,7 +57,8 @@ export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride
  * endless loops), and raises no error. Measured on 2026-12-02: the fused attention forward at [1, T, 1, 64] returned
  * only each row's first output column from T = 500, where its loops reach 65,630 iterations (T = 499: 65,499, exact),
  * and a [8, K] x [K, 8] texture matmul was 3% off at K = 270,000 (67,500 steps of 4), exact at 262,148. Kernels
- * whose loops grow with a tensor's size split the work (matmul over K) or refuse (fused attention) past this budget.
+ * whose loops grow with a tensor's size split the work past this budget (matmul and dense over K, argmax over its
+ * axis, gather's gradient over the positions of one row) or refuse (fused attention).
  * Software adapters get it; SwiftShader has not been measured, so it gets it too.
  */
 export const loopBudget = (report: AdapterReport): number => (report.software ? 60_000 : Infinity);

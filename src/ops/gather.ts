@@ -1,4 +1,5 @@
 import { gridFor } from '../device/device.js';
+import { loopBudget } from '../device/variants.js';
 import { defaultWorkgroup, params } from '../device/uniforms.js';
 import { AutogradError, DTypeError, IndexError, ShapeError } from '../errors.js';
 import { fmt, numel } from '../tensor/dims.js';
@@ -41,14 +42,20 @@ const scatterAddOp = defineOp<{ vocab: number }>({
     const d = g.shape[g.shape.length - 1];
     const u = rows.shape[0];
     device.clear(out.buffer, vocab * d * 4);
+    if (u * d === 0) return;
     const grid = gridFor(u * d, defaultWorkgroup('scatter_add', 'WG'));
-    device.dispatch({
-      kernel: 'scatter_add',
-      uniforms: params('scatter_add', { u, d, grid_x: grid[0] }),
-      read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
-      write: [out.buffer],
-      workgroups: grid,
-    });
+    // A group holds at most all N positions: pieces of the loop budget cover it (one piece until N passes it).
+    const longest = pos.shape[0];
+    const piece = Math.min(Math.max(longest, 1), loopBudget(device.report));
+    for (let first = 0; first < longest; first += piece) {
+      device.dispatch({
+        kernel: 'scatter_add',
+        uniforms: params('scatter_add', { u, d, grid_x: grid[0], first, len: piece }),
+        read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
+        write: [out.buffer],
+        workgroups: grid,
+      });
+    }
   },
   vjp: noGradient('second derivatives of gather are not implemented'),
 });

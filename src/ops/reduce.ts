@@ -1,6 +1,7 @@
 import type { GpuDevice } from '../device/device.js';
 import { gridFor } from '../device/device.js';
 import { defaultWorkgroup, params } from '../device/uniforms.js';
+import { loopBudget } from '../device/variants.js';
 import { DTypeError } from '../errors.js';
 import { fmt, normAxes, normAxis, numel, sameShape, stridesOf, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -180,14 +181,21 @@ const argmaxOp = defineOp<{ axis: number; keepdims: boolean }>({
   },
   webgpu(device, [x], { axis }, out) {
     const [outer, r, inner] = asBlock(x.shape, [axis])!;
+    if (outer * inner === 0) return;
     const grid = gridFor(outer * inner, defaultWorkgroup('argmax', 'WG'));
-    device.dispatch({
-      kernel: 'argmax',
-      uniforms: params('argmax', { outer, r, inner, grid_x: grid[0] }),
-      read: [x.buffer],
-      write: [out.buffer],
-      workgroups: grid,
-    });
+    // R in pieces within the loop budget (llvmpipe ended longer loops silently: argmax over 100,000 was wrong).
+    const piece = Math.min(Math.max(r, 1), loopBudget(device.report));
+    const best = device.alloc(outer * inner * 4);
+    for (let r0 = 0; r0 < Math.max(r, 1); r0 += piece) {
+      device.dispatch({
+        kernel: 'argmax',
+        uniforms: params('argmax', { outer, r, inner, grid_x: grid[0], r0, r1: Math.min(r, r0 + piece) }),
+        read: [x.buffer],
+        write: [out.buffer, best],
+        workgroups: grid,
+      });
+    }
+    device.free(best);
   },
   vjp: noGradient('argmax returns integer indices'),
 });
