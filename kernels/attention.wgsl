@@ -74,12 +74,8 @@ override DV4: u32 = 1u;
 @group(0) @binding(5) var<storage, read_write> O4: array<vec4<f32>>;
 
 // Keys go 4 at a time, so that each element of q and of the accumulator, which live in private arrays that llvmpipe
-// indexes a lane at a time, is read once per 4 keys instead of once per key.
-fn key_row(b: u32, h: u32, j: u32) -> vec2<u32> {
-  let jc = min(j, p.tk - 1u);  // keys past Tk (the last block's tail) read the last key; their weight is 0
-  return vec2<u32>((b * p.k_b + jc * p.k_t + h * p.k_h) / 4u, (b * p.v_b + jc * p.v_t + h * p.v_h) / 4u);
-}
-
+// indexes a lane at a time, is read once per 4 keys instead of once per key. A key whose weight is 0 (masked,
+// dropped or past Tk) adds nothing, not even a NaN of its V, as in the float64 reference.
 @compute @workgroup_size(WG, 1, 1)
 fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = gid.x;
@@ -94,8 +90,7 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m = neg_inf;
   var l = 0.0;
   for (var j0 = 0u; j0 < p.tk; j0 += 4u) {
-    let vis = vec4<bool>(j0 < p.tk && visible(b, i, j0), j0 + 1u < p.tk && visible(b, i, j0 + 1u),
-                         j0 + 2u < p.tk && visible(b, i, j0 + 2u), j0 + 3u < p.tk && visible(b, i, j0 + 3u));
+    let vis = visible4(b, i, j0);
     if (!any(vis)) { continue; }
     let r0 = key_row(b, h, j0);
     let r1 = key_row(b, h, j0 + 1u);
@@ -112,20 +107,21 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
       d2 = fma(qc, K4[r2.x + c], d2);
       d3 = fma(qc, K4[r3.x + c], d3);
     }
-    let one = vec4<f32>(1.0);
-    let s = vec4<f32>(dot(d0, one), dot(d1, one), dot(d2, one), dot(d3, one));
+    let s = vec4<f32>(sum4(d0), sum4(d1), sum4(d2), sum4(d3));
     let sv = select(vec4<f32>(neg_inf), s, vis);
     let m_new = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
     let correction = exp(m - m_new);
     let w = select(vec4<f32>(0.0), exp(s - m_new), vis);
-    l = l * correction + dot(w, one);
-    let wd = w * vec4<f32>(keep(b, h, i, j0), keep(b, h, i, j0 + 1u), keep(b, h, i, j0 + 2u), keep(b, h, i, j0 + 3u));
+    l = l * correction + sum4(w);
+    let wd = w * keep4(b, h, i, j0);
+    let on = wd != vec4<f32>(0.0);
+    let zero = vec4<f32>(0.0);
     for (var c = 0u; c < DV4; c++) {
       var a = acc[c] * correction;
-      a = fma(vec4<f32>(wd.x), V4[r0.y + c], a);
-      a = fma(vec4<f32>(wd.y), V4[r1.y + c], a);
-      a = fma(vec4<f32>(wd.z), V4[r2.y + c], a);
-      a = fma(vec4<f32>(wd.w), V4[r3.y + c], a);
+      a = fma(vec4<f32>(wd.x), select(zero, V4[r0.y + c], on.x), a);
+      a = fma(vec4<f32>(wd.y), select(zero, V4[r1.y + c], on.y), a);
+      a = fma(vec4<f32>(wd.z), select(zero, V4[r2.y + c], on.z), a);
+      a = fma(vec4<f32>(wd.w), select(zero, V4[r3.y + c], on.w), a);
       acc[c] = a;
     }
     m = m_new;

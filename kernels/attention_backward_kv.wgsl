@@ -69,3 +69,98 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var c = 0u; c < p.d; c++) { dK[k0 + c] = dk[c]; }
   for (var c = 0u; c < p.dv; c++) { dV[v0 + c] = dv[c]; }
 }
+
+// main_vec4: the same for head dims that are whole vec4s (D4 = D / 4, DV4 = Dv / 4 as override constants), with
+// Q, K, V, dO, dK and dV read and written as vec4s and queries taken 4 at a time, so that each element of the
+// private k, v, dk and dv arrays is read once per 4 queries. Queries that do not see the key, or are fully masked,
+// or are past Tq add nothing.
+override D4: u32 = 1u;
+override DV4: u32 = 1u;
+@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> dO4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dK4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> dV4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG, 1, 1)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (j >= p.tk) { return; }
+  let kv = key_row(b, h, j);
+  var k: array<vec4<f32>, 64>;
+  for (var c = 0u; c < D4; c++) { k[c] = K4[kv.x + c]; }
+  var v: array<vec4<f32>, 64>;
+  for (var c = 0u; c < DV4; c++) { v[c] = V4[kv.y + c]; }
+  var dk: array<vec4<f32>, 64>;
+  var dv: array<vec4<f32>, 64>;
+  let inf = from_bits(0x7f800000u);
+  let zero = vec4<f32>(0.0);
+  for (var i0 = 0u; i0 < p.tq; i0 += 4u) {
+    var lse = vec4<f32>(inf);
+    var dd = zero;
+    var on = vec4<bool>(false);
+    for (var e = 0u; e < 4u; e++) {
+      let i = min(i0 + e, p.tq - 1u);
+      let row = (b * p.heads + h) * p.tq + i;
+      lse[e] = stats[row * 2u];
+      dd[e] = stats[row * 2u + 1u];
+      on[e] = i0 + e < p.tq && visible(b, i, j) && lse[e] != inf;
+    }
+    if (!any(on)) { continue; }
+    let a0 = query_row(b, h, i0);
+    let a1 = query_row(b, h, i0 + 1u);
+    let a2 = query_row(b, h, i0 + 2u);
+    let a3 = query_row(b, h, i0 + 3u);
+    var d0 = zero;
+    var d1 = zero;
+    var d2 = zero;
+    var d3 = zero;
+    for (var c = 0u; c < D4; c++) {
+      let kc = k[c];
+      d0 = fma(Q4[a0.x + c], kc, d0);
+      d1 = fma(Q4[a1.x + c], kc, d1);
+      d2 = fma(Q4[a2.x + c], kc, d2);
+      d3 = fma(Q4[a3.x + c], kc, d3);
+    }
+    let s = vec4<f32>(sum4(d0), sum4(d1), sum4(d2), sum4(d3));
+    let prob = select(zero, exp(s * p.scale - lse), on);
+    let kept = vec4<f32>(keep(b, h, i0, j), keep(b, h, i0 + 1u, j), keep(b, h, i0 + 2u, j), keep(b, h, i0 + 3u, j));
+    let pk = prob * kept;
+    var e0 = zero;
+    var e1 = zero;
+    var e2 = zero;
+    var e3 = zero;
+    for (var c = 0u; c < DV4; c++) {
+      let g0 = select(zero, dO4[a0.y + c], on.x);
+      let g1 = select(zero, dO4[a1.y + c], on.y);
+      let g2 = select(zero, dO4[a2.y + c], on.z);
+      let g3 = select(zero, dO4[a3.y + c], on.w);
+      let vc = v[c];
+      e0 = fma(g0, vc, e0);
+      e1 = fma(g1, vc, e1);
+      e2 = fma(g2, vc, e2);
+      e3 = fma(g3, vc, e3);
+      var a = dv[c];
+      a = fma(vec4<f32>(pk.x), g0, a);
+      a = fma(vec4<f32>(pk.y), g1, a);
+      a = fma(vec4<f32>(pk.z), g2, a);
+      a = fma(vec4<f32>(pk.w), g3, a);
+      dv[c] = a;
+    }
+    let dp = vec4<f32>(sum4(e0), sum4(e1), sum4(e2), sum4(e3));
+    let ds = select(zero, prob * (dp * kept - dd) * p.scale, on);
+    for (var c = 0u; c < D4; c++) {
+      var a = dk[c];
+      a = fma(vec4<f32>(ds.x), select(zero, Q4[a0.x + c], on.x), a);
+      a = fma(vec4<f32>(ds.y), select(zero, Q4[a1.x + c], on.y), a);
+      a = fma(vec4<f32>(ds.z), select(zero, Q4[a2.x + c], on.z), a);
+      a = fma(vec4<f32>(ds.w), select(zero, Q4[a3.x + c], on.w), a);
+      dk[c] = a;
+    }
+  }
+  for (var c = 0u; c < D4; c++) { dK4[kv.x + c] = dk[c]; }
+  for (var c = 0u; c < DV4; c++) { dV4[kv.y + c] = dv[c]; }
+}

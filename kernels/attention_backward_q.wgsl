@@ -84,3 +84,105 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   stats[row * 2u + 1u] = delta;
   for (var c = 0u; c < p.d; c++) { dQ[q0 + c] = dq[c] * p.scale; }
 }
+
+// main_vec4: the same for head dims that are whole vec4s (D4 = D / 4, DV4 = Dv / 4 as override constants), with
+// Q, K, V, O, dO and dQ read and written as vec4s and keys taken 4 at a time, as in attention.wgsl's main_vec4.
+// Both passes compute a score the same way, so the probabilities agree with the statistics. Keys that are masked
+// or past Tk add nothing.
+override D4: u32 = 1u;
+override DV4: u32 = 1u;
+@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> O4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> dO4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read_write> dQ4: array<vec4<f32>>;
+
+var<private> q4: array<vec4<f32>, 64>;
+
+// Scaled scores of query q4 against keys r0 .. r3.
+fn scores4(r0: vec2<u32>, r1: vec2<u32>, r2: vec2<u32>, r3: vec2<u32>) -> vec4<f32> {
+  var d0 = vec4<f32>(0.0);
+  var d1 = vec4<f32>(0.0);
+  var d2 = vec4<f32>(0.0);
+  var d3 = vec4<f32>(0.0);
+  for (var c = 0u; c < D4; c++) {
+    let qc = q4[c];
+    d0 = fma(qc, K4[r0.x + c], d0);
+    d1 = fma(qc, K4[r1.x + c], d1);
+    d2 = fma(qc, K4[r2.x + c], d2);
+    d3 = fma(qc, K4[r3.x + c], d3);
+  }
+  return vec4<f32>(sum4(d0), sum4(d1), sum4(d2), sum4(d3));
+}
+
+@compute @workgroup_size(WG, 1, 1)
+fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let i = gid.x;
+  let h = gid.y;
+  let b = gid.z;
+  if (i >= p.tq) { return; }
+  let at = query_row(b, h, i);
+  for (var c = 0u; c < D4; c++) { q4[c] = Q4[at.x + c] * p.scale; }
+  var g: array<vec4<f32>, 64>;
+  var delta4 = vec4<f32>(0.0);
+  for (var c = 0u; c < DV4; c++) {
+    g[c] = dO4[at.y + c];
+    delta4 = fma(g[c], O4[at.y + c], delta4);
+  }
+  let delta = sum4(delta4);
+  let neg_inf = from_bits(0xff800000u);
+  var m = neg_inf;
+  var l = 0.0;
+  for (var j0 = 0u; j0 < p.tk; j0 += 4u) {
+    let vis = visible4(b, i, j0);
+    if (!any(vis)) { continue; }
+    let s = scores4(key_row(b, h, j0), key_row(b, h, j0 + 1u), key_row(b, h, j0 + 2u), key_row(b, h, j0 + 3u));
+    let sv = select(vec4<f32>(neg_inf), s, vis);
+    let m_new = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
+    l = l * exp(m - m_new) + sum4(select(vec4<f32>(0.0), exp(s - m_new), vis));
+    m = m_new;
+  }
+  let row = (b * p.heads + h) * p.tq + i;
+  var dq: array<vec4<f32>, 64>;
+  if (l > 0.0) {
+    let lse = m + log(l);
+    let zero = vec4<f32>(0.0);
+    for (var j0 = 0u; j0 < p.tk; j0 += 4u) {
+      let vis = visible4(b, i, j0);
+      if (!any(vis)) { continue; }
+      let r0 = key_row(b, h, j0);
+      let r1 = key_row(b, h, j0 + 1u);
+      let r2 = key_row(b, h, j0 + 2u);
+      let r3 = key_row(b, h, j0 + 3u);
+      let s = scores4(r0, r1, r2, r3);
+      var e0 = vec4<f32>(0.0);
+      var e1 = vec4<f32>(0.0);
+      var e2 = vec4<f32>(0.0);
+      var e3 = vec4<f32>(0.0);
+      for (var c = 0u; c < DV4; c++) {
+        let gc = g[c];
+        e0 = fma(gc, V4[r0.y + c], e0);
+        e1 = fma(gc, V4[r1.y + c], e1);
+        e2 = fma(gc, V4[r2.y + c], e2);
+        e3 = fma(gc, V4[r3.y + c], e3);
+      }
+      let dp = vec4<f32>(sum4(e0), sum4(e1), sum4(e2), sum4(e3));
+      let prob = select(zero, exp(s - lse), vis);
+      let ds = select(zero, prob * (dp * keep4(b, h, i, j0) - delta), vis);
+      for (var c = 0u; c < D4; c++) {
+        var a = dq[c];
+        a = fma(vec4<f32>(ds.x), select(zero, K4[r0.x + c], vis.x), a);
+        a = fma(vec4<f32>(ds.y), select(zero, K4[r1.x + c], vis.y), a);
+        a = fma(vec4<f32>(ds.z), select(zero, K4[r2.x + c], vis.z), a);
+        a = fma(vec4<f32>(ds.w), select(zero, K4[r3.x + c], vis.w), a);
+        dq[c] = a;
+      }
+    }
+    stats[row * 2u] = lse;
+  } else {
+    stats[row * 2u] = from_bits(0x7f800000u);
+  }
+  stats[row * 2u + 1u] = delta;
+  for (var c = 0u; c < D4; c++) { dQ4[at.x + c] = dq[c] * p.scale; }
+}

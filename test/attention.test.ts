@@ -50,6 +50,12 @@ const cases: Case[] = [
   { name: 'causal', b: 2, tq: 9, tk: 9, h: 2, d: 6, dv: 5, layout: 'bthd', causal: true },
   { name: 'causal + padding + dropout', b: 2, tq: 8, tk: 8, h: 2, d: 4, dv: 4, layout: 'bthd', causal: true, mask: 'padding', dropout: 0.3 },
   { name: 'long sequence T=257', b: 1, tq: 257, tk: 257, h: 2, d: 33, dv: 33, layout: 'bthd', mask: 'padding' },
+  // Head dims that are whole vec4s take the kernels' main_vec4 (keys and queries 4 at a time): block tails past Tq
+  // and Tk, both layouts, every mask kind, dropout.
+  { name: 'vec4 heads: cross attention, bhtd, block tails', b: 2, tq: 6, tk: 9, h: 2, d: 8, dv: 12, layout: 'bhtd' },
+  { name: 'vec4 heads: full mask with a fully masked row', b: 2, tq: 7, tk: 5, h: 2, d: 4, dv: 8, layout: 'bthd', mask: 'all-masked-row' },
+  { name: 'vec4 heads: causal + dropout', b: 2, tq: 13, tk: 13, h: 2, d: 12, dv: 4, layout: 'bthd', causal: true, dropout: 0.2 },
+  { name: 'vec4 heads: long sequence T=301 with padding', b: 1, tq: 301, tk: 301, h: 1, d: 16, dv: 16, layout: 'bthd', mask: 'padding' },
 ];
 
 const att = suite('attention: fused kernel vs unfused composition');

@@ -81,7 +81,7 @@ loops("gather's gradient sums a row gathered more times than the budget, exactly
   for (const t of [table, w]) t.dispose();
 });
 
-loops('fused attention past the old limit is exact, and past the budget refuses and says what to use', async () => {
+loops('fused attention past the old limit is exact forward and backward, and past the budget refuses and says what to use', async () => {
   // [1, 600, 1, 64]: the scalar forward ran 600 x 131 loop iterations a query and lost every output column but the
   // first; the vec4 forward runs 150 blocks of 4 keys (about 5,300 iterations).
   const q = wg.randn([1, 600, 1, 64], { seed: 6 });
@@ -94,25 +94,35 @@ loops('fused attention past the old limit is exact, and past the budget refuses 
   // Head dims of 63 take the scalar forward: 1000 keys x 129 iterations.
   const odd = wg.randn([1, 1000, 1, 63], { seed: 9 });
   assert.throws(() => wg.attention(odd, odd, odd), /fused forward at Tq=1000, Tk=1000, head dims 63\/63 runs \d+ loop iterations .* Use attentionUnfused\(\)/);
-  // The backward loops over the keys twice a query: 600 x 64 fits the forward and not the backward.
-  const qg = wg.randn([1, 600, 1, 64], { seed: 6, requiresGrad: true });
-  assert.throws(() => wg.sum(wg.attention(qg, k, v)).backward(), /fused backward at Tq=600, Tk=600/);
-  // Past the binding limit (lowered to 1 MiB; the weights take 1.44 MB), the layer's 'auto' fuses only where the
-  // fused kernels fit: without gradients the forward does; with them the backward does not, so it composes, and
-  // the composed path says the weights do not fit.
-  const layer = new wg.MultiHeadSelfAttention(64, 1);
-  const x = wg.randn([1, 600, 64], { seed: 10 });
+  // The scalar backward loops over the keys twice a query: at head dims 63, 240 keys fit the forward (31,100
+  // iterations) and not the backward (62,100).
+  const qg = wg.randn([1, 240, 1, 63], { seed: 6, requiresGrad: true });
+  const kg = wg.randn([1, 240, 1, 63], { seed: 7 });
+  assert.throws(() => wg.sum(wg.attention(qg, kg, kg)).backward(), /fused backward at Tq=240, Tk=240/);
+  // The vec4 backward takes keys 4 at a time: at [1, 600, 1, 64] it fits, and matches the float64 gradients.
+  const grads = async (backend: 'webgpu' | 'cpu') => {
+    const ins = await Promise.all([q, k, v].map(async (t) => wg.tensor(await t.data(), t.shape, { backend, requiresGrad: true })));
+    wg.sum(wg.mul(wg.attention(ins[0], ins[1], ins[2]), ins[0])).backward();
+    return Promise.all(ins.map((t) => t.grad!.data()));
+  };
+  const [gpuGrads, cpuGrads] = [await grads('webgpu'), await grads('cpu')];
+  gpuGrads.forEach((g, n) => assert.ok(relGap(g, cpuGrads[n]) < 1e-4, `gradient ${'qkv'[n]}: ${relGap(g, cpuGrads[n])}`));
+  // Past the binding limit (lowered to 128 KiB; the [1, 1, 240, 240] weights take 230 KB), the layer's 'auto' fuses
+  // only where the fused kernels fit: at head dims 63 and T = 240 the forward does without gradients; with them the
+  // backward does not, so it composes, and the composed path says the weights do not fit.
+  const layer = new wg.MultiHeadSelfAttention(63, 1);
+  const x = wg.randn([1, 240, 63], { seed: 10 });
   layer.impl = 'fused';
   const fused = await wg.noGrad(() => layer.call(x)).data();
   layer.impl = 'auto';
-  bindingLimitOverride.value = 2 ** 20;
+  bindingLimitOverride.value = 2 ** 17;
   try {
     assert.equal(await wg.noGrad(() => layer.call(x)).data(), fused);
     assert.throws(() => layer.call(x), /exceeds this adapter's largest storage binding/);
   } finally {
     bindingLimitOverride.value = null;
   }
-  for (const t of [q, k, v, odd, qg, x]) t.dispose();
+  for (const t of [q, k, v, odd, qg, kg, x]) t.dispose();
   layer.dispose();
 });
 

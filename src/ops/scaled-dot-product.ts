@@ -80,14 +80,22 @@ function constants(a: AttentionAttrs) {
   return { HAS_MASK: a.hasMask, CAUSAL: a.causal, DROPOUT: a.rate > 0 };
 }
 
-/** The forward's vec4 entry point (main_vec4) serves head dims that are whole vec4s. */
-const forwardVec4 = (x: Dims): boolean => x.d % 4 === 0 && x.dv % 4 === 0;
+/** Each kernel's vec4 entry point (main_vec4) serves head dims that are whole vec4s. */
+const vec4Heads = (x: Dims): boolean => x.d % 4 === 0 && x.dv % 4 === 0;
 
-/** Loop iterations (exit tests included) one invocation of each fused kernel runs, from the loops in its WGSL. */
+/**
+ * Loop iterations (exit tests included) one invocation of each fused kernel runs, from the loops in its WGSL: the
+ * scalar entry points loop over every key (query) and head element, the vec4 ones over blocks of 4 and vec4s.
+ */
 function fusedLoops(x: Dims): { forward: number; backward: number } {
-  const forward = forwardVec4(x)
-    ? x.d / 4 + 1 + Math.ceil(x.tk / 4) * (x.d / 4 + x.dv / 4 + 3) + 1 + x.dv / 4 + 1
-    : x.d + 1 + x.tk * (x.d + x.dv + 3) + 1 + x.dv + 1;
+  if (vec4Heads(x)) {
+    const [d, dv, kb, qb] = [x.d / 4, x.dv / 4, Math.ceil(x.tk / 4), Math.ceil(x.tq / 4)];
+    const forward = d + 1 + kb * (d + dv + 3) + dv + 2;
+    const backwardQ = d + dv + 2 + kb * (d + 2) + kb * (2 * d + dv + 4) + d + 2;
+    const backwardKV = d + dv + 2 + qb * (2 * d + dv + 9) + d + dv + 2;
+    return { forward, backward: Math.max(backwardQ, backwardKV) };
+  }
+  const forward = x.d + 1 + x.tk * (x.d + x.dv + 3) + 1 + x.dv + 1;
   const backwardQ = x.d + x.dv + 3 + x.tk * (x.d + 2) + x.tk * (2 * x.d + x.dv + 4) + 1 + x.d + 1;
   const backwardKV = x.d + x.dv + 3 + x.tq * (2 * x.d + x.dv + 4) + 1 + x.d + x.dv + 2;
   return { forward, backward: Math.max(backwardQ, backwardKV) };
@@ -115,7 +123,7 @@ function checkLoops(device: GpuDevice, x: Dims, pass: 'forward' | 'backward'): v
 
 function dispatch(device: GpuDevice, kernel: AttentionKernel, x: Dims, a: AttentionAttrs, read: GPUBuffer[], write: GPUBuffer[], rows: number, maskRows: number): void {
   if (x.b * x.h * rows === 0) return;
-  const vec4 = kernel === 'attention' && forwardVec4(x);
+  const vec4 = vec4Heads(x);
   device.dispatch({
     kernel,
     entryPoint: vec4 ? 'main_vec4' : 'main',
