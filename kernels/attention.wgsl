@@ -73,6 +73,8 @@ override DV4: u32 = 1u;
 @group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> O4: array<vec4<f32>>;
 
+//#include "attention_scores4.wgsl"
+
 // Keys go 4 at a time, so that each element of q and of the accumulator, which live in private arrays that llvmpipe
 // indexes a lane at a time, is read once per 4 keys instead of once per key. A key whose weight is 0 (masked,
 // dropped or past Tk) adds nothing, not even a NaN of its V, as in the float64 reference.
@@ -83,8 +85,7 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   let b = gid.z;
   if (i >= p.tq) { return; }
   let q0 = (b * p.q_b + i * p.q_t + h * p.q_h) / 4u;
-  var q: array<vec4<f32>, 64>;
-  for (var c = 0u; c < D4; c++) { q[c] = Q4[q0 + c] * p.scale; }
+  for (var c = 0u; c < D4; c++) { q4[c] = Q4[q0 + c] * p.scale; }
   var acc: array<vec4<f32>, 64>;
   let neg_inf = from_bits(0xff800000u);
   var m = neg_inf;
@@ -96,18 +97,7 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r1 = key_row(b, h, j0 + 1u);
     let r2 = key_row(b, h, j0 + 2u);
     let r3 = key_row(b, h, j0 + 3u);
-    var d0 = vec4<f32>(0.0);
-    var d1 = vec4<f32>(0.0);
-    var d2 = vec4<f32>(0.0);
-    var d3 = vec4<f32>(0.0);
-    for (var c = 0u; c < D4; c++) {
-      let qc = q[c];
-      d0 = fma(qc, K4[r0.x + c], d0);
-      d1 = fma(qc, K4[r1.x + c], d1);
-      d2 = fma(qc, K4[r2.x + c], d2);
-      d3 = fma(qc, K4[r3.x + c], d3);
-    }
-    let s = vec4<f32>(sum4(d0), sum4(d1), sum4(d2), sum4(d3));
+    let s = scores4(r0, r1, r2, r3);
     let sv = select(vec4<f32>(neg_inf), s, vis);
     let m_new = max(m, max(max(sv.x, sv.y), max(sv.z, sv.w)));
     let correction = exp(m - m_new);

@@ -98,23 +98,7 @@ override DV4: u32 = 1u;
 @group(0) @binding(6) var<storage, read> dO4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dQ4: array<vec4<f32>>;
 
-var<private> q4: array<vec4<f32>, 64>;
-
-// Scaled scores of query q4 against keys r0 .. r3.
-fn scores4(r0: vec2<u32>, r1: vec2<u32>, r2: vec2<u32>, r3: vec2<u32>) -> vec4<f32> {
-  var d0 = vec4<f32>(0.0);
-  var d1 = vec4<f32>(0.0);
-  var d2 = vec4<f32>(0.0);
-  var d3 = vec4<f32>(0.0);
-  for (var c = 0u; c < D4; c++) {
-    let qc = q4[c];
-    d0 = fma(qc, K4[r0.x + c], d0);
-    d1 = fma(qc, K4[r1.x + c], d1);
-    d2 = fma(qc, K4[r2.x + c], d2);
-    d3 = fma(qc, K4[r3.x + c], d3);
-  }
-  return vec4<f32>(sum4(d0), sum4(d1), sum4(d2), sum4(d3));
-}
+//#include "attention_scores4.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
