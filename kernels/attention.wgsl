@@ -66,14 +66,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // main_vec4: the same for D % 4 == 0 and Dv % 4 == 0 (every row then starts on a vec4), with the head dims as
 // override constants D4 and DV4 so that the loops over them have constant trip counts: Q, K, V and O are read and
 // written a vec4 at a time (llvmpipe issues each storage access lane by lane, so a vec4 costs about what a float does).
-override D4: u32 = 1u;
-override DV4: u32 = 1u;
-@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+//#include "attention_vec4.wgsl"
 @group(0) @binding(5) var<storage, read_write> O4: array<vec4<f32>>;
-
-//#include "attention_scores4.wgsl"
 
 // Keys go 4 at a time, so that each element of q and of the accumulator, which live in private arrays that llvmpipe
 // indexes a lane at a time, is read once per 4 keys instead of once per key. A key whose weight is 0 (masked,

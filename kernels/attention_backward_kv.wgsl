@@ -74,11 +74,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Q, K, V, dO, dK and dV read and written as vec4s and queries taken 4 at a time, so that each element of the
 // private k, v, dk and dv arrays is read once per 4 queries. Queries that do not see the key, or are fully masked,
 // or are past Tq add nothing.
-override D4: u32 = 1u;
-override DV4: u32 = 1u;
-@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+//#include "attention_vec4.wgsl"
 @group(0) @binding(5) var<storage, read> dO4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dK4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> dV4: array<vec4<f32>>;

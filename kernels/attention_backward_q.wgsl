@@ -89,16 +89,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Q, K, V, O, dO and dQ read and written as vec4s and keys taken 4 at a time, as in attention.wgsl's main_vec4.
 // Both passes compute a score the same way, so the probabilities agree with the statistics. Keys that are masked
 // or past Tk add nothing.
-override D4: u32 = 1u;
-override DV4: u32 = 1u;
-@group(0) @binding(1) var<storage, read> Q4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> K4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> V4: array<vec4<f32>>;
+//#include "attention_vec4.wgsl"
 @group(0) @binding(5) var<storage, read> O4: array<vec4<f32>>;
 @group(0) @binding(6) var<storage, read> dO4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read_write> dQ4: array<vec4<f32>>;
-
-//#include "attention_scores4.wgsl"
 
 @compute @workgroup_size(WG, 1, 1)
 fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
