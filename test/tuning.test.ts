@@ -154,7 +154,8 @@ tuning('defaults without tuning: texture operands on software adapters, workgrou
 });
 
 tuning('timeRepeated sizes the repeats from an untimed run, gives the same repeats to every timed run, and reports per op', async () => {
-  // A fake op that takes 1 ms: a 20 ms run needs about 20 of them (fewer if the host oversleeps), at most maxReps.
+  // A fake op that takes 1 ms: a 200 ms run needs about 200 of them, so the cap of 8 applies unless the host
+  // oversleeps the 1 ms by 24 ms (at 20 ms, a sizing run of 2.9 ms on a loaded machine gave 7 and failed this test).
   const calls: number[] = [];
   const runMs: number[] = []; // each run's length, as the op itself saw it
   const op = async (reps: number) => {
@@ -163,7 +164,7 @@ tuning('timeRepeated sizes the repeats from an untimed run, gives the same repea
     await new Promise((r) => setTimeout(r, reps));
     runMs.push(performance.now() - t0);
   };
-  const t = await wg.timeRepeated(op, { runs: 3, minRunMs: 20, maxReps: 8 });
+  const t = await wg.timeRepeated(op, { runs: 3, minRunMs: 200, maxReps: 8 });
   assert.is(t.reps, 8, 'capped at maxReps');
   assert.equal(calls, [1, 1, 8, 8, 8], 'warm-up, sizing run, then three timed runs');
   assert.ok(t.min <= t.median && t.median <= t.max);
