@@ -78,8 +78,8 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = gid.y;
   let b = gid.z;
   if (i >= p.tq) { return; }
-  let q0 = (b * p.q_b + i * p.q_t + h * p.q_h) / 4u;
-  for (var c = 0u; c < D4; c++) { q4[c] = Q4[q0 + c] * p.scale; }
+  let at = query_row(b, h, i);  // (first vec4 of Q's row, of O's)
+  for (var c = 0u; c < D4; c++) { q4[c] = Q4[at.x + c] * p.scale; }
   var acc: array<vec4<f32>, 64>;
   let neg_inf = from_bits(0xff800000u);
   var m = neg_inf;
@@ -111,6 +111,5 @@ fn main_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
     m = m_new;
   }
   let inv = select(0.0, 1.0 / l, l > 0.0);
-  let o0 = (b * p.o_b + i * p.o_t + h * p.o_h) / 4u;
-  for (var c = 0u; c < DV4; c++) { O4[o0 + c] = acc[c] * inv; }
+  for (var c = 0u; c < DV4; c++) { O4[at.y + c] = acc[c] * inv; }
 }

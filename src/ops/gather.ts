@@ -23,7 +23,8 @@ function segments(indices: Int32Array): { rows: Int32Array; seg: Int32Array; pos
 }
 
 /** Sums rows of g [N, D] into a [V, D] table at `indices`: gather's gradient, deterministic by construction. */
-const scatterAddOp = defineOp<{ vocab: number }>({
+/** vocab: the table's rows; longest: the most positions that gathered one row (the kernel's loop, see below). */
+const scatterAddOp = defineOp<{ vocab: number; longest: number }>({
   name: 'scatterAdd',
   infer([g], { vocab }) {
     return { shape: [vocab, g.shape[g.rank - 1]], dtype: 'float32' };
@@ -38,14 +39,13 @@ const scatterAddOp = defineOp<{ vocab: number }>({
     }
     return out;
   },
-  webgpu(device, [g, rows, seg, pos], { vocab }, out) {
+  webgpu(device, [g, rows, seg, pos], { vocab, longest }, out) {
     const d = g.shape[g.shape.length - 1];
     const u = rows.shape[0];
     device.clear(out.buffer, vocab * d * 4);
     if (u * d === 0) return;
     const grid = gridFor(u * d, defaultWorkgroup('scatter_add', 'WG'));
-    // A group holds at most all N positions: pieces of the loop budget cover it (one piece until N passes it).
-    const longest = pos.shape[0];
+    // The longest group in pieces of the loop budget: one piece unless a row was gathered that many times.
     const piece = Math.min(Math.max(longest, 1), loopBudget(device.report));
     for (let first = 0; first < longest; first += piece) {
       device.dispatch({
@@ -111,7 +111,9 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
     const opts = { dtype: 'int32' as const, backend: g.backend };
     const parts = [fromHost(rows, [rows.length], opts), fromHost(seg, [seg.length], opts), fromHost(pos, [pos.length], opts)];
     const d = table.shape[1];
-    const grad = run(scatterAddOp, [g.rank === 2 ? g : reshape(g, [-1, d]), ...parts], { vocab: table.shape[0] });
+    let longest = 0;
+    for (let u = 0; u + 1 < seg.length; u++) longest = Math.max(longest, seg[u + 1] - seg[u]);
+    const grad = run(scatterAddOp, [g.rank === 2 ? g : reshape(g, [-1, d]), ...parts], { vocab: table.shape[0], longest });
     for (const p of parts) p.dispose();
     return [grad, null];
   },

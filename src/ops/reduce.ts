@@ -72,7 +72,11 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
   let input = src;
   let rows = r;
   const temps: GPUBuffer[] = [];
-  while (outer * inner < SPLIT_OUTPUTS && rows > CHUNK) {
+  // Few outputs split for parallelism; rows past the loop budget split on any adapter that has one, since the
+  // last pass folds all its rows in one invocation (on llvmpipe a 128 MiB binding keeps 4,096 or more outputs under
+  // 8,192 rows, but another software adapter may bind more).
+  const budget = loopBudget(device.report);
+  while ((outer * inner < SPLIT_OUTPUTS || rows > budget) && rows > CHUNK) {
     const chunk = wordsOf(rows, inner, CHUNK_ALONG) === 'along' ? CHUNK_ALONG : CHUNK;
     const chunks = Math.ceil(rows / chunk);
     const partial = device.alloc(outer * chunks * inner * 4);

@@ -17,7 +17,7 @@ export interface TiledProblem {
   problem: string;
   /** The tile it runs now, TM x RG x CJ: '8x2x2' is a 16x16 block of C per invocation. */
   tile: string;
-  /** Each candidate's median milliseconds, timed in turn with the others'. */
+  /** Each candidate's fastest of 5 runs in milliseconds, timed in turn with the others'. */
   measuredMs: Record<string, number>;
   fromCache: boolean;
 }
