@@ -1,5 +1,6 @@
 // matmul_texture: C[z] = act(A[z] · B[z] + bias), for software adapters (llvmpipe), reading operands from textures.
-// A is an rgba32float texture array [layers][M rows][K4 texels]: texel (k4, row) holds A[row, 4k4 .. 4k4+3].
+// A is an rgba32float texture array [layers][M rows][K4 texels], read as a storage texture: texel (k4, row) holds
+// A[row, 4k4 .. 4k4+3].
 // B is [layers][K4*4 rows][N4 texels]: texel (n4, k) holds B[k, 4n4 .. 4n4+3]. With TRANS_B, B is given transposed
 // as [layers][N rows][K4 texels], texel (k4, n) holding B[4k4 .. 4k4+3, n], which is how A·Bᵀ stores it, so it needs
 // no transposing copy; the 4x4 blocks are regrouped in registers. Padding texels are zero (pack_texture.wgsl writes
@@ -7,12 +8,17 @@
 // per batch, N <= N4*4, bound as vec4s (pooled buffers are whole vec4s): stored a vec4 at a time when N % 4 == 0
 // (C_VEC4), else a component at a time.
 // Batch z (grid z) reads layer z * a_layer (0 broadcasts a single-layer operand) and writes at c_base + z * c_batch.
-// Why textures: on llvmpipe a textureLoad fetches a whole texel per lane through the sampler path, while a storage
-// buffer load is bounds-checked and issued per lane; at the same register tile this ran about 2x faster.
+// Why textures: on llvmpipe (Mesa 22.3) a storage buffer load is bounds-checked and issued lane by lane, while a
+// texel of a read-only storage texture is fetched for all lanes in one vectorised gather. A and B are bound as
+// storage textures, not sampled ones: a sampled textureLoad goes through llvmpipe's sampler function, which
+// recomputes the mip level's layout per lane (60% of perf's samples at 16x16), and a probe of 1M loads took 1.67 ns a
+// load sampled against 0.54 from a storage texture (2.31 from a storage buffer). The 1568x1280x1280 product went
+// from 24 to 38 GFLOP/s (2 x AMD EPYC, 2026-12-02).
 // Work per invocation: RG x CJ sub-blocks (each 1 or 2) of TM rows by 8 columns, TM at most 8: a 16x16 block of C
-// at most. Each texel load costs llvmpipe about four times the math it feeds (a sampler call that gathers lane by
-// lane: 79% of perf's samples at 8x8), so a larger block, which loads fewer texels per product, runs faster: at
-// 1024^3 on Dawn OpenGL -> Mesa 22.3 llvmpipe (2 cores), 8x8 150 ms, 16x8 125, 8x16 123, 16x16 98 (one process).
+// at most. A larger block loads fewer texels per product: at 1024^3 on llvmpipe, 8x8 63 ms, 16x8 59, 8x16 64,
+// 16x16 55 (2026-12-02; with sampled textures 150, 125, 123 and 98). The math is then most of the cost: llvmpipe
+// emits each fma as a multiply and an add, blends every accumulator with the loop's execution mask, and keeps the
+// 256 accumulators of a 16x16 block on the stack.
 // The sub-blocks are why it can be that large: one loop over a 16-row block was left rolled by the compiler, which
 // then indexed the accumulators a lane at a time (16x8 as one loop: 256-570 ms). Each sub-block's loops are those of
 // the 8x8 block, which unroll. The host (textureTile) sizes the block to the shape: attention's M = 49 runs 2 x 7
@@ -33,8 +39,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var A: texture_2d_array<f32>;
-@group(0) @binding(2) var B: texture_2d_array<f32>;
+@group(0) @binding(1) var A: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(2) var B: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> C: array<vec4<f32>>;
 
@@ -124,7 +130,7 @@ fn load_a(r: u32, kk: u32) -> array<vec4<f32>, MAX_TM> {
   if (TRANS_A) {
     var ta: array<vec4<f32>, 8>;  // ta[4g + q] = A[rows 4g .. 4g+3 of the sub-block, 4kk + q]
     for (var g = 0u; g < 2u; g++) {
-      for (var q = 0u; q < 4u; q++) { ta[4u * g + q] = textureLoad(A, vec2<u32>(at_col[2u * r + g], kk * 4u + q), a_l, 0); }
+      for (var q = 0u; q < 4u; q++) { ta[4u * g + q] = textureLoad(A, vec2<u32>(at_col[2u * r + g], kk * 4u + q), a_l); }
     }
     for (var i = 0u; i < 8u; i++) {
       let g = 4u * (i / 4u);
@@ -134,7 +140,7 @@ fn load_a(r: u32, kk: u32) -> array<vec4<f32>, MAX_TM> {
   } else {
     for (var i = 0u; i < TM; i++) {
       let at = a_at[r * TM + i];
-      a[i] = textureLoad(A, vec2<u32>(at.x + kk, at.y), a_l, 0);
+      a[i] = textureLoad(A, vec2<u32>(at.x + kk, at.y), a_l);
     }
   }
   return a;
@@ -147,7 +153,7 @@ fn load_b(c: u32, kk: u32) -> array<vec4<f32>, 8> {
     var t: array<vec4<f32>, 8>;  // t[e] = B[4kk .. 4kk+3, column e of the sub-block]
     for (var e = 0u; e < 4u * TN4; e++) {
       let at = bt_at[c * 4u * TN4 + e];
-      t[e] = textureLoad(B, vec2<u32>(at.x + kk, at.y), b_l, 0);
+      t[e] = textureLoad(B, vec2<u32>(at.x + kk, at.y), b_l);
     }
     for (var q = 0u; q < 4u; q++) {
       for (var j = 0u; j < TN4; j++) { b[q * TN4 + j] = vec4<f32>(t[4u * j][q], t[4u * j + 1u][q], t[4u * j + 2u][q], t[4u * j + 3u][q]); }
@@ -157,10 +163,10 @@ fn load_b(c: u32, kk: u32) -> array<vec4<f32>, 8> {
       let k = kk * 4u + q;
       let t0 = (b_flat0 + c * 4u * TN4 + k * p.n) >> 2u;
       let s = (q * B_NMOD4) & 3u;
-      let x0 = textureLoad(B, flat_texel(t0, b_shift), 0, 0);
-      let x1 = textureLoad(B, flat_texel(t0 + 1u, b_shift), 0, 0);
+      let x0 = textureLoad(B, flat_texel(t0, b_shift), 0);
+      let x1 = textureLoad(B, flat_texel(t0 + 1u, b_shift), 0);
       var x2 = x1;
-      if (s != 0u) { x2 = textureLoad(B, flat_texel(t0 + 2u, b_shift), 0, 0); }
+      if (s != 0u) { x2 = textureLoad(B, flat_texel(t0 + 2u, b_shift), 0); }
       let v = shifted(x0, x1, x2, s);
       for (var j = 0u; j < TN4; j++) { b[q * TN4 + j] = select(v[j], vec4<f32>(0.0), k >= p.k); }
     }
@@ -170,7 +176,7 @@ fn load_b(c: u32, kk: u32) -> array<vec4<f32>, 8> {
       var at = vec2<u32>(0u, k);
       if (B_STACK) { at = stack_at(k, b_z, p.k, p.b_pack, b_shift, p.n4); }
       for (var j = 0u; j < TN4; j++) {
-        let v = textureLoad(B, vec2<u32>(at.x + b_col[c * TN4 + j], at.y), b_l, 0);
+        let v = textureLoad(B, vec2<u32>(at.x + b_col[c * TN4 + j], at.y), b_l);
         b[q * TN4 + j] = select(v, vec4<f32>(0.0), B_STACK && k >= p.k);
       }
     }

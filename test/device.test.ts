@@ -170,11 +170,12 @@ dev('gridFor covers the work within 65535 workgroups per row and wastes less tha
 dev('the texture matmul takes 16x16 tiles where they fit, and smaller ones where padding would cost more', () => {
   const tile = (m: number, n: number, transA = false, macs = Infinity) => Object.values(textureTile(m, n, transA, macs)).join('x');
   // A product under 2^20 multiply-adds keeps one sub-block, which compiles 3x faster: one head's Q·K, not 256.
-  assert.equal([tile(49, 49, false, 49 * 49 * 160), tile(49, 49, false, 256 * 49 * 49 * 160)], ['7x1x1', '7x2x2']);
-  // TM x RG rows by CJ x 8 columns: 1024 and the seed-1 dense layers 16x16; attention's 49 rows 2 x 7 (56, where
-  // 2 x 8 would compute 64); a single row 5 rows (the fewest); N = 5 one column sub-block; TRANS_A keeps TM 8.
+  assert.equal([tile(49, 49, false, 49 * 49 * 160), tile(49, 49, false, 256 * 49 * 49 * 160)], ['7x1x1', '5x2x1']);
+  // TM x RG rows by CJ x 8 columns: 1024 and the seed-1 dense layers 16x16; attention's 49 rows 2 x 5 (50, where
+  // 2 x 8 would compute 64), by 8 columns of Q·Kᵀ's 49 (56, not 64) and 16 of P·V's 160; a single row 5 rows (the
+  // fewest); N = 5 one column sub-block; TRANS_A keeps TM 8.
   assert.equal([tile(1024, 1024), tile(1568, 1280), tile(49, 49), tile(49, 160), tile(1, 1), tile(1568, 5), tile(9, 11, true)],
-    ['8x2x2', '8x2x2', '7x2x2', '7x2x2', '5x1x1', '8x2x1', '8x2x2']);
+    ['8x2x2', '8x2x2', '5x2x1', '5x2x2', '5x1x1', '8x2x1', '8x2x2']);
 });
 
 dev('simplifyWalks merges dimensions contiguous on both sides and drops size-1 ones', () => {

@@ -32,7 +32,7 @@ tuning('autotune times every matmul variant, keeps the fastest, and caches it pe
     assert.is(wg.matmulVariant(device.report), first.matmul);
     const cache = JSON.parse(readFileSync(`${dir}/wgrad/tuning.json`, 'utf8'));
     const [key] = Object.keys(cache);
-    assert.match(key, /wgrad \d+\.\d+\.\d+\|/);
+    assert.match(key, /wgrad \d+\.\d+\.\d+\|kernels [0-9a-f]{8}\|/, 'the key names the version and a hash of the matmul kernels, so edited kernels re-tune');
     assert.ok(key.endsWith(wg.MATMUL_VARIANTS.join(',')), 'the key names the variant list, so a new variant re-tunes');
     const again = await wg.autotune(device);
     assert.is(again.fromCache, true);

@@ -1,18 +1,33 @@
 import type { AdapterReport } from './adapter.js';
+import { kernelSource } from './kernels.js';
 import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant, type TextureTile } from './variants.js';
 
 /** The matmul variant in force: a forced one (tests, the bench), else the one tuned for the adapter, else the default. */
 let forced: MatmulVariant | null = null;
 const tuned = new Map<string, MatmulVariant>();
 
+// The kernels the tuned choices are timings of. Hashed (FNV-1a, 32 bits) into the key, so that a cached choice
+// measured on other kernel code is measured again, even at the same version number.
+const TUNED_KERNELS = ['matmul_texture', 'matmul_regblock', 'matmul_tiled', 'pack_texture'];
+let fingerprint = '';
+function kernelFingerprint(): string {
+  if (fingerprint) return fingerprint;
+  let h = 0x811c9dc5;
+  for (const name of TUNED_KERNELS) {
+    const src = kernelSource(name);
+    for (let i = 0; i < src.length; i++) h = Math.imul(h ^ src.charCodeAt(i), 0x01000193);
+  }
+  return (fingerprint = (h >>> 0).toString(16).padStart(8, '0'));
+}
+
 /**
  * The identity tuning results are kept under: the adapter as the platform describes it, the CPU for a software
- * adapter (llvmpipe reports the same name on an AMD EPYC and an Intel Xeon, whose best kernels differ), and the wgrad
- * version.
+ * adapter (llvmpipe reports the same name on an AMD EPYC and an Intel Xeon, whose best kernels differ), the wgrad
+ * version and a hash of the matmul kernels' source.
  */
 export function adapterKey(report: AdapterReport, version: string): string {
-  // The variant list is part of the key: a release that adds a variant re-tunes even at the same version number.
-  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, report.cpu, `wgrad ${version}`, MATMUL_VARIANTS.join(',')].join('|');
+  // The variant list is part of the key, last: a release that adds a variant re-tunes even at the same version number.
+  return [report.vendor, report.architecture, report.device, report.description, report.backend, report.featureLevel, report.cpu, `wgrad ${version}`, `kernels ${kernelFingerprint()}`, MATMUL_VARIANTS.join(',')].join('|');
 }
 
 export function matmulVariant(report: AdapterReport): MatmulVariant {

@@ -5,8 +5,11 @@ import { BufferPool, TexturePool } from './pool.js';
 import { bindingLimitOverride } from './test-hooks.js';
 
 /**
- * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (as texture_2d_array<f32>),
- * then `storeTextures` (as texture_storage_2d_array<rgba32float, write>), then `read` buffers, then `write` buffers.
+ * One dispatch of a kernel in kernels/. Binding 0 is the uniform block; then `textures` (read, as
+ * texture_storage_2d_array<rgba32float, read>), then `storeTextures` (as texture_storage_2d_array<rgba32float, write>),
+ * then `read` buffers, then `write` buffers. Textures are read as storage textures, not sampled ones: llvmpipe (Mesa
+ * 22.3) loads a texel of a read-only storage texture in about a third of the time of a sampled one's textureLoad,
+ * which goes through its sampler function and recomputes the mip level's layout for every lane.
  */
 export interface Dispatch {
   kernel: string;
@@ -202,7 +205,7 @@ export class GpuDevice {
       { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: UNIFORM_SLOT } },
     ];
     for (let i = 0; i < nTex; i++) {
-      entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, texture: { sampleType: 'unfilterable-float', viewDimension: '2d-array' } });
+      entries.push({ binding: i + 1, visibility: GPUShaderStage.COMPUTE, storageTexture: { access: 'read-only', format: 'rgba32float', viewDimension: '2d-array' } });
     }
     for (let i = 0; i < nStore; i++) {
       entries.push({

@@ -1,4 +1,4 @@
-// The texture matmul's tile choice: a cost model of llvmpipe's texel loads (measurements in docs/kernel-choices.md).
+// The texture matmul's tile choice: a cost model of llvmpipe's math and texel loads (measurements in docs/kernel-choices.md).
 import { textureTileOverride } from '../../device/test-hooks.js';
 import type { AdapterReport } from '../../device/adapter.js';
 import { tunedTile, type MatmulProblem } from '../../device/choice.js';
@@ -10,10 +10,11 @@ const roundUp = (v: number, to: number): number => Math.ceil(v / to) * to;
 export const SMALL_PRODUCT = 2 ** 20;
 
 /**
- * The tile for an M x N product. Every texel load costs llvmpipe about four times the math it feeds (a sampler call
- * that gathers lane by lane; 79% of the kernel's samples at 8x8), so larger tiles, which load fewer texels per
- * output, run faster: at 1024^3, 8x8 150 ms, 16x8 125, 8x16 123, 16x16 98 (one process, 2026-11-23). The cost below
- * is that: the padded output times (0.2 for the math + 0.8 for the loads, scaled by loads per output against 8x8).
+ * The tile for an M x N product. A larger tile loads fewer texels per output; a smaller one pads less. The cost
+ * below is the padded output times (0.75 for the math + 0.25 for the loads, scaled by loads per output against
+ * 8x8), fitted to 1024^3 on llvmpipe with the operands read as storage textures: 8x8 63 ms, 16x8 59, 8x16 64, 16x16
+ * 55 (2 x AMD EPYC, 2026-12-02). Read as sampled textures, each texel load had cost about four times the math it fed
+ * (8x8 150 ms, 16x16 98 on 2026-11-23), and the split was 0.2 + 0.8.
  * TRANS_A needs TM 8. The price is compile time: llvmpipe builds a 16x16 pipeline in about 1 s, an 8x8 one in 0.3
  * (Mesa caches both on disk, so only the first run of a shape pays). So a product of under SMALL_PRODUCT
  * multiply-adds (`macs`), which takes about a dispatch's time at any tile, keeps one sub-block.
@@ -35,7 +36,7 @@ export function rankTiles(m: number, n: number, transA = false, macs = Infinity)
       for (const cj of blocks) {
         const rows = tm * rg;
         const loadsPerOutput = ((rows + 8 * cj) / (rows * 8 * cj)) * 4;  // 1 at 8x8
-        all.push({ tile: { tm, rg, cj }, cost: roundUp(m, rows) * roundUp(n, 8 * cj) * (0.2 + 0.8 * loadsPerOutput) });
+        all.push({ tile: { tm, rg, cj }, cost: roundUp(m, rows) * roundUp(n, 8 * cj) * (0.75 + 0.25 * loadsPerOutput) });
       }
     }
   }
