@@ -1,8 +1,13 @@
 // binary: out[i] = f(a[ia], b[ib]) with NumPy broadcasting; OP chooses f.
 // Layout: contiguous f32 output of rank <= 8. `a_strides`/`b_strides` are the operands' row-major strides laid over
-// the output shape, 0 on broadcast dimensions. With SAME_SHAPE the index maths is skipped (ia = ib = i).
-// Buffers are read and written as vec4, one output vec4 per invocation: with SAME_SHAPE that is one vector op,
-// otherwise each of its 4 elements gathers its operands. Pooled buffers come in 16-byte multiples, so the last
+// the output shape, 0 on broadcast dimensions; the host merges dimensions both walk through as one and drops size-1
+// ones first. With SAME_SHAPE the index maths is skipped (ia = ib = i).
+// Buffers are read and written as vec4, one output vec4 per invocation: with SAME_SHAPE that is one vector op.
+// VEC_INNER (the innermost dimension a multiple of 4, each operand either contiguous along it with its other strides
+// multiples of 4, or broadcast along it: A_SPLAT / B_SPLAT) walks the index once per vec4 and loads each operand's
+// vec4 (or its one element) at once. Otherwise each of the 4 elements walks and gathers its operands: on llvmpipe,
+// where integer division and buffer loads go a lane at a time, the gradient of a mean over tokens ([32,1,1280]
+// spread over [32,49,1280]) took 48 ms that way. Pooled buffers come in 16-byte multiples, so the last
 // partial vec4 touches padding only. The grid is grid_x workgroups wide, sized to the work by the host.
 // OP codes (kept in step with src/ops/binary.ts):
 //   0 add 1 sub 2 mul 3 div 4 maximum 5 minimum 6 equal 7 notEqual 8 greater 9 greaterEqual 10 less 11 lessEqual
@@ -22,6 +27,9 @@ struct Params {
 
 override OP: u32 = 0;
 override SAME_SHAPE: bool = false;
+override VEC_INNER: bool = false;
+override A_SPLAT: bool = false;
+override B_SPLAT: bool = false;
 override WG: u32 = 256;
 
 fn mask(c: vec4<bool>) -> vec4<f32> { return select(vec4<f32>(0.0), vec4<f32>(1.0), c); }
@@ -44,6 +52,26 @@ fn apply(x: vec4<f32>, y: vec4<f32>) -> vec4<f32> {
   }
 }
 
+// The elements of a and b that output element `flat` (< n) reads. The outermost index is what is left, with no
+// division: a merged walk of rank 1 (an operand times a scalar, say) divides nothing.
+fn walk(flat: u32) -> vec2<u32> {
+  var rem = flat;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = i32(p.rank) - 1; d >= 1; d--) {
+    let dim = p.shape[d / 4][d % 4];
+    let idx = rem % dim;
+    rem = rem / dim;
+    ia += idx * p.a_strides[d / 4][d % 4];
+    ib += idx * p.b_strides[d / 4][d % 4];
+  }
+  if (p.rank > 0u) {
+    ia += rem * p.a_strides[0].x;
+    ib += rem * p.b_strides[0].x;
+  }
+  return vec2<u32>(ia, ib);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -53,23 +81,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     out[i] = apply(a[i], b[i]);
     return;
   }
+  if (VEC_INNER) {
+    let at = walk(i * 4u);
+    var xa = a[at.x / 4u];
+    if (A_SPLAT) { xa = vec4<f32>(xa[at.x % 4u]); }
+    var xb = b[at.y / 4u];
+    if (B_SPLAT) { xb = vec4<f32>(xb[at.y % 4u]); }
+    out[i] = apply(xa, xb);
+    return;
+  }
   var xa = vec4<f32>(0.0);
   var xb = vec4<f32>(0.0);
   for (var e = 0u; e < 4u; e++) {
     let flat = i * 4u + e;
     if (flat >= p.n) { break; }
-    var rem = flat;
-    var ia = 0u;
-    var ib = 0u;
-    for (var d = i32(p.rank) - 1; d >= 0; d--) {
-      let dim = p.shape[d / 4][d % 4];
-      let idx = rem % dim;
-      rem = rem / dim;
-      ia += idx * p.a_strides[d / 4][d % 4];
-      ib += idx * p.b_strides[d / 4][d % 4];
-    }
-    xa[e] = a[ia / 4u][ia % 4u];
-    xb[e] = b[ib / 4u][ib % 4u];
+    let at = walk(flat);
+    xa[e] = a[at.x / 4u][at.x % 4u];
+    xb[e] = b[at.y / 4u][at.y % 4u];
   }
   out[i] = apply(xa, xb);
 }

@@ -75,17 +75,28 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
   webgpu(device, [a, b], { fn }, out) {
     const n = numel(out.shape);
     const same = sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape);
+    const walk = mergeBroadcast(out.shape, broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape));
+    const inner = walk.shape.length - 1;
+    // One walk per vec4: each operand is contiguous along the inner dimension on whole vec4s, or broadcast along it.
+    const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
+    const vecInner = !same && inner >= 0 && walk.shape[inner] % 4 === 0 && fits(walk.a) && fits(walk.b);
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('binary', 'WG'));
     device.dispatch({
       kernel: 'binary',
-      constants: { OP: BINARY[fn].code, SAME_SHAPE: same },
+      constants: {
+        OP: BINARY[fn].code,
+        SAME_SHAPE: same,
+        VEC_INNER: vecInner,
+        A_SPLAT: vecInner && walk.a[inner] === 0,
+        B_SPLAT: vecInner && walk.b[inner] === 0,
+      },
       uniforms: params('binary', {
         n,
-        rank: out.shape.length,
+        rank: walk.shape.length,
         grid_x: grid[0],
-        shape: padShape(out.shape),
-        a_strides: broadcastStrides(a.shape, out.shape),
-        b_strides: broadcastStrides(b.shape, out.shape),
+        shape: padShape(walk.shape),
+        a_strides: padStrides(walk.a),
+        b_strides: padStrides(walk.b),
       }),
       read: [a.buffer, b.buffer],
       write: [out.buffer],
@@ -100,6 +111,30 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     return [ga && ops.sumTo(ga, a.shape), gb && ops.sumTo(gb, b.shape)];
   },
 });
+
+/**
+ * The output's dimensions with size-1 ones dropped and neighbours merged where both operands step through them as
+ * through one (the output, contiguous, always does), with each operand's strides over them.
+ */
+export function mergeBroadcast(shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): { shape: number[]; a: number[]; b: number[] } {
+  const out = { shape: [] as number[], a: [] as number[], b: [] as number[] };
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1) continue;
+    const last = out.shape.length - 1;
+    if (last >= 0 && out.a[last] === aStrides[d] * shape[d] && out.b[last] === bStrides[d] * shape[d]) {
+      out.shape[last] *= shape[d];
+      out.a[last] = aStrides[d];
+      out.b[last] = bStrides[d];
+    } else {
+      out.shape.push(shape[d]);
+      out.a.push(aStrides[d]);
+      out.b.push(bStrides[d]);
+    }
+  }
+  return out;
+}
+
+const padStrides = (strides: number[]): number[] => [...strides, ...new Array(8 - strides.length).fill(0)];
 
 export type Operand = Tensor | number;
 

@@ -59,6 +59,13 @@ const broadcastPairs: [number[], number[]][] = [
   [[], [3, 7]],
   [[2, 3, 4, 5], [3, 1, 5]],
   [[33, 7], [1, 7]],
+  // An inner dimension of a multiple of 4 (binary.wgsl's VEC_INNER): a row spread over rows, a column spread along
+  // rows (B_SPLAT, A_SPLAT), both operands broadcast outside it, and an operand times a scalar (a merged walk of rank 1).
+  [[6, 8], [8]],
+  [[5, 12], [5, 1]],
+  [[5, 1], [5, 12]],
+  [[2, 1, 8], [1, 3, 8]],
+  [[3, 4], [1]],
 ];
 for (const [name, fn, spec] of binaryOps) {
   for (const [sa, sb] of broadcastPairs) {
