@@ -49,7 +49,7 @@ const adamOp = defineUpdate<AdamStep>({
   },
   webgpu(device, [w, m, v, g, s], { alpha, beta1, beta2, epsilon, decay }) {
     const n = numel(w.shape);
-    const grid = gridFor(n, defaultWorkgroup('adam', 'WG'));
+    const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('adam', 'WG'));
     device.dispatch({
       kernel: 'adam',
       uniforms: params('adam', { n, alpha, beta1, beta2, epsilon, decay, grid_x: grid[0] }),
