@@ -6,6 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
 import { defineOp, noGradient, run, type GradOps, type NoGradient } from './op.js';
+import { simplifyWalks } from './strided.js';
 
 type BinaryVjp = (grad: Tensor, a: Tensor, b: Tensor, y: Tensor, ops: GradOps) => [Tensor | null, Tensor | null];
 
@@ -75,7 +76,9 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
   webgpu(device, [a, b], { fn }, out) {
     const n = numel(out.shape);
     const same = sameShape(a.shape, out.shape) && sameShape(b.shape, out.shape);
-    const walk = mergeBroadcast(out.shape, broadcastStrides(a.shape, out.shape), broadcastStrides(b.shape, out.shape));
+    // Dimensions both operands step through as one are merged (the output, contiguous, always does), size-1 ones dropped.
+    const merged = simplifyWalks(out.shape, { offset: 0, strides: broadcastStrides(a.shape, out.shape) }, { offset: 0, strides: broadcastStrides(b.shape, out.shape) });
+    const walk = { shape: merged.shape, a: merged.src, b: merged.dst };
     const inner = walk.shape.length - 1;
     // One walk per vec4: each operand is contiguous along the inner dimension on whole vec4s, or broadcast along it.
     const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
@@ -95,8 +98,8 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
         rank: walk.shape.length,
         grid_x: grid[0],
         shape: padShape(walk.shape),
-        a_strides: padStrides(walk.a),
-        b_strides: padStrides(walk.b),
+        a_strides: walk.a,
+        b_strides: walk.b,
       }),
       read: [a.buffer, b.buffer],
       write: [out.buffer],
@@ -111,30 +114,6 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     return [ga && ops.sumTo(ga, a.shape), gb && ops.sumTo(gb, b.shape)];
   },
 });
-
-/**
- * The output's dimensions with size-1 ones dropped and neighbours merged where both operands step through them as
- * through one (the output, contiguous, always does), with each operand's strides over them.
- */
-export function mergeBroadcast(shape: readonly number[], aStrides: readonly number[], bStrides: readonly number[]): { shape: number[]; a: number[]; b: number[] } {
-  const out = { shape: [] as number[], a: [] as number[], b: [] as number[] };
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1) continue;
-    const last = out.shape.length - 1;
-    if (last >= 0 && out.a[last] === aStrides[d] * shape[d] && out.b[last] === bStrides[d] * shape[d]) {
-      out.shape[last] *= shape[d];
-      out.a[last] = aStrides[d];
-      out.b[last] = bStrides[d];
-    } else {
-      out.shape.push(shape[d]);
-      out.a.push(aStrides[d]);
-      out.b.push(bStrides[d]);
-    }
-  }
-  return out;
-}
-
-const padStrides = (strides: number[]): number[] => [...strides, ...new Array(8 - strides.length).fill(0)];
 
 export type Operand = Tensor | number;
 
