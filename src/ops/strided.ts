@@ -42,6 +42,9 @@ const ROW_WORDS_PER_LANE = 64;
 // 6.5 ms at 1, 2, 4 and 8 vec4 words on llvmpipe; 16 and more were slower again.
 const COPY_ELEMS = 8;
 
+// Inner runs per workgroup of copy_rows.wgsl (its comment has the measurement).
+const COPY_ROWS = 8;
+
 /**
  * Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape`: by kernels/copy_rows.wgsl when the
  * outer dimensions fit the grid, else by kernels/copy_strided.wgsl.
@@ -65,24 +68,28 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
   }
   const lanes = copyRowLanes(device.report);
   if (w.shape.length <= 3 && w.shape.every((d) => d <= MAX_WORKGROUPS) && inner >= lanes && inner <= lanes * ROW_WORDS_PER_LANE) {
-    // The grid's x, y, z walk the outer dimensions, innermost first.
-    const [grid, srcStrides, dstStrides] = [w.shape, w.src, w.dst].map((v) => [...v].reverse());
+    // The grid's x, y, z walk the outer dimensions in the source's order, smallest source stride first (a stable
+    // sort: a broadcast's 0 strides come first, ties keep the destination's order), x in steps of ROWS.
+    const order = w.shape.map((_, d) => w.shape.length - 1 - d).sort((a, b) => w.src[a] - w.src[b]);
+    const [dims, srcStrides, dstStrides] = [w.shape, w.src, w.dst].map((v) => order.map((d) => v[d]));
+    const extentX = dims[0] ?? 1;
     device.dispatch({
       kernel: 'copy_rows',
       entryPoint: vec4 ? 'main_vec4' : 'main',
-      constants: { WG: lanes },
+      constants: { WG: lanes, ROWS: COPY_ROWS },
       uniforms: params('copy_rows', {
         src_offset: srcOffset,
         dst_offset: dstOffset,
         inner,
         src_inner: srcInner,
         dst_inner: dstInner,
+        extent_x: extentX,
         src_strides: padTo3(srcStrides),
         dst_strides: padTo3(dstStrides),
       }),
       read: [src],
       write: [dst],
-      workgroups: [grid[0] ?? 1, grid[1] ?? 1, grid[2] ?? 1],
+      workgroups: [Math.ceil(extentX / COPY_ROWS), dims[1] ?? 1, dims[2] ?? 1],
     });
     return;
   }
