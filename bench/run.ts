@@ -48,12 +48,14 @@ const probe = quick ? null : await threadProbe();
 const info = await wg.init({ log: false, debug: args.debug });
 const version = wg.VERSION;
 const r = info.adapter!;
+// The adapter report's CPU (with family and model numbers on Linux) for a software adapter, os.cpus()'s otherwise.
+const cpuName = r.cpu || `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`;
 console.log(`wgrad ${version} bench, ${new Date().toISOString().slice(0, 10)}`);
 console.log(`adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`);
-console.log(`node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} | matmul variant ${wg.matmulVariant(r)}`);
+console.log(`node ${process.version} | ${cpuName} | matmul variant ${wg.matmulVariant(r)}`);
 const header = [
   `adapter: ${r.device || r.description} | vendor '${r.vendor}' | architecture '${r.architecture}' | Dawn ${r.backend} (${r.featureLevel}) | ${r.software ? 'software' : 'hardware'}`,
-  `node ${process.version} | ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`,
+  `node ${process.version} | ${cpuName}`,
 ];
 header.push(`timing order: ${interleave ? 'interleaved, every library on a case before the next case' : "in blocks, each library's cases before the next library's"}`);
 console.log(header[header.length - 1]);
@@ -203,4 +205,4 @@ if (markdown) {
   writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
 }
 const json = args.json || undefined;
-if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpus()[0]?.model, runs, order: interleave ? 'interleaved' : 'blocks', rows }, null, 1));
+if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpuName, runs, order: interleave ? 'interleaved' : 'blocks', rows }, null, 1));

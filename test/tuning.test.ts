@@ -8,6 +8,7 @@ import * as wg from '../src/node.js';
 // import() loads a second copy of a module, with its own tile table.
 import { adapterKey, setMatmulVariant, setTunedTile, tileKey, tunedTile } from '../src/device/choice.js';
 import { VERSION } from '../src/generated/version.js';
+import { cpuIds } from '../src/platform/node.js';
 import { chooseTile, rankTiles } from '../src/ops/matmul/tile-cost.js';
 import { gpu } from './helpers.js';
 
@@ -209,8 +210,14 @@ tuning('npm run bench -- --interleave times every library on a case before the n
 tuning('the tuning key names the CPU under a software adapter, so a new CPU re-tunes', async () => {
   const { cpus } = await import('node:os');
   const report = wg.getDevice().report;
-  if (report.software) assert.is(report.cpu, `${cpus().length} x ${cpus()[0].model.trim()}`);
+  if (report.software) assert.is(report.cpu, `${cpus().length} x ${cpus()[0].model.trim()}${cpuIds()}`);
   const amd = { ...report, software: true, cpu: '2 x AMD EPYC' };
+  // A VM names two generations alike; their family and model numbers differ.
+  const zen4 = { ...report, software: true, cpu: `2 x AMD EPYC${cpuIds('cpu family\t: 25\nmodel\t\t: 17\nmodel name\t: AMD EPYC\n')}` };
+  const zen5 = { ...report, software: true, cpu: `2 x AMD EPYC${cpuIds('cpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n')}` };
+  assert.is(zen5.cpu, '2 x AMD EPYC (family 26, model 2)');
+  assert.is.not(adapterKey(zen4, '0.1.0'), adapterKey(zen5, '0.1.0'));
+  assert.is(cpuIds('processor\t: 0\n'), '', 'no numbers, no suffix');
   const xeon = { ...report, software: true, cpu: '2 x Intel(R) Xeon(R) Platinum 8481C' };
   assert.is.not(adapterKey(amd, '0.1.0'), adapterKey(xeon, '0.1.0'));
   assert.ok(adapterKey(xeon, '0.1.0').includes('Intel(R) Xeon(R) Platinum 8481C'));

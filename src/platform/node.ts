@@ -1,10 +1,29 @@
 // The Node host: files and the tuning cache on disk. Loaded lazily by platform/host.ts, never by a browser bundle.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requestDawnAdapter } from './dawn.js';
 import type { Host, TuningRecord } from './host.js';
+
+/**
+ * " (family F, model M)" from /proc/cpuinfo, else "". A VM's model name can hide the generation: these machines'
+ * "AMD EPYC" was family 25 model 17 (Zen 4) on 2026-12-02 morning and family 26 model 2 (Zen 5) that evening,
+ * and the tuning key (src/device/choice.ts) must tell them apart.
+ */
+export function cpuIds(cpuinfo?: string): string {
+  let text = cpuinfo;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/cpuinfo', 'utf8');
+    } catch {
+      return ''; // not Linux
+    }
+  }
+  const family = /^cpu family\s*:\s*(\d+)/m.exec(text);
+  const model = /^model\s*:\s*(\d+)/m.exec(text);
+  return family && model ? ` (family ${family[1]}, model ${model[1]})` : '';
+}
 
 /** Where autotune results live: $XDG_CACHE_HOME/wgrad/tuning.json, else ~/.cache/wgrad/tuning.json. */
 export function tuningCachePath(): string {
@@ -47,7 +66,7 @@ export const nodeHost: Host = {
   requestAdapter: (choice) => requestDawnAdapter(choice, hasSharedLibrary),
   cpuModel: () => {
     const list = cpus();
-    return list.length ? `${list.length} x ${list[0].model.trim()}` : '';
+    return list.length ? `${list.length} x ${list[0].model.trim()}${cpuIds()}` : '';
   },
   async appendFile(path, text) {
     await mkdir(dirname(path), { recursive: true });
