@@ -24,17 +24,18 @@ struct Params {
 override WG: u32 = 8;
 override ROWS: u32 = 8;
 
-fn starts(wid: vec3<u32>) -> vec2<u32> {
-  let w = vec4<u32>(wid, 0u);
+// Source and destination offsets of run r of this workgroup. The loops below run ROWS times with an exit test
+// (a constant trip count; the last workgroup along x has fewer runs than ROWS).
+fn starts(wid: vec3<u32>, r: u32) -> vec2<u32> {
+  let w = vec4<u32>(wid.x * ROWS + r, wid.y, wid.z, 0u);
   return vec2<u32>(p.src_offset + dot(w, p.src_strides), p.dst_offset + dot(w, p.dst_strides));
 }
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   for (var r = 0u; r < ROWS; r++) {
-    let x = wid.x * ROWS + r;
-    if (x >= p.extent_x) { break; }
-    let at = starts(vec3<u32>(x, wid.y, wid.z));
+    if (wid.x * ROWS + r >= p.extent_x) { break; }
+    let at = starts(wid, r);
     for (var e = lid; e < p.inner; e += WG) { dst[at.y + e * p.dst_inner] = src[at.x + e * p.src_inner]; }
   }
 }
@@ -42,9 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 @compute @workgroup_size(WG)
 fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   for (var r = 0u; r < ROWS; r++) {
-    let x = wid.x * ROWS + r;
-    if (x >= p.extent_x) { break; }
-    let at = starts(vec3<u32>(x, wid.y, wid.z));
+    if (wid.x * ROWS + r >= p.extent_x) { break; }
+    let at = starts(wid, r);
     for (var e = lid; e < p.inner; e += WG) { dst4[at.y + e] = src4[at.x + e]; }
   }
 }
