@@ -161,8 +161,8 @@ cases.push({ name: 'dense no bias', inputs: [{ shape: [5, 7] }, { shape: [7, 3] 
 cases.push({ name: 'reshape+permute', inputs: [{ shape: [2, 3, 4, 5] }], fn: (x) => wg.permute(wg.reshape(x, [6, 4, 5]), [2, 0, 1]) });
 cases.push({ name: 'split heads [2,49,8,20]', inputs: [{ shape: [2, 49, 160] }], fn: (x) => wg.transpose(wg.reshape(x, [2, 49, 8, 20]), 1, 2) });
 // Copies whose outer dimensions fit the grid (at most 3 after merging) go through copy_rows.wgsl, 8 rows a
-// workgroup along the dimension with the smallest source stride, in vec4 words (the split heads at d = 160) or 32-bit words (a strided inner run); 4 outer dimensions, or
-// rows over 64 words a lane, through copy_strided.wgsl.
+// workgroup along the dimension with the smallest source stride, in vec4 words (the split heads at d = 160) or
+// 32-bit words (a strided inner run); 4 outer dimensions, or rows over 64 words a lane, through copy_strided.wgsl.
 cases.push({ name: 'split heads [2,49,8,160] (rows, vec4)', inputs: [{ shape: [2, 49, 1280] }], fn: (x) => wg.transpose(wg.reshape(x, [2, 49, 8, 160]), 1, 2) });
 cases.push({ name: 'merge heads [2,8,49,160] (rows, vec4; 49 runs along x, a last workgroup of 1)', inputs: [{ shape: [2, 8, 49, 160] }], fn: (x) => wg.reshape(wg.transpose(x, 1, 2), [2, 49, 1280]) });
 cases.push({ name: 'transpose [3,20,12] (rows, strided inner)', inputs: [{ shape: [3, 20, 12] }], fn: (x) => wg.transpose(x) });
