@@ -68,14 +68,11 @@ function tfAttention(tf: Tf, q: TfTensor, k: TfTensor, v: TfTensor, d: number): 
   return tf.matMul(tf.softmax(tf.div(tf.matMul(q, k, false, true), Math.sqrt(d))), v);
 }
 
-/**
- * Attention as the fused kernels compute it, or composed of matmul, softmax and matmul, which is what the layers run
- * by default (src/device/variants.ts); the tfjs peer is the same composition either way.
- */
-function attentionCase(b: number, h: number, t: number, d: number, backward: boolean, impl: 'fused' | 'composed'): Case {
-  const attend = impl === 'fused' ? wg.attention : (q: wg.Tensor, k: wg.Tensor, v: wg.Tensor) => wg.attentionUnfused(q, k, v).output;
+/** attention(): matmul, softmax and matmul on [B,T,h,d], what the layers run; the tfjs peer is the same composition. */
+function attentionCase(b: number, h: number, t: number, d: number, backward: boolean): Case {
+  const attend = wg.attention;
   return {
-    name: `${impl} attention ${backward ? 'fwd+bwd' : 'forward'}`,
+    name: `attention ${backward ? 'fwd+bwd' : 'forward'}`,
     shape: `B=${b} h=${h} T=${t} d=${d}`,
     flops: (backward ? 3 : 1) * 4 * b * h * t * t * d,
     torch: { op: 'attention', b, h, t, d, backward },
@@ -247,10 +244,8 @@ export function cases(quick: boolean): Case[] {
         return { run: () => tf.fused.matMul({ a: x, b: w, bias: b, activation: 'relu' }), dispose: disposeAll(x, w, b) };
       },
     },
-    attentionCase(s(32, 2), 8, 49, s(160, 16), false, 'fused'),
-    attentionCase(s(32, 2), 8, 49, s(160, 16), true, 'fused'),
-    attentionCase(s(32, 2), 8, 49, s(160, 16), false, 'composed'),
-    attentionCase(s(32, 2), 8, 49, s(160, 16), true, 'composed'),
+    attentionCase(s(32, 2), 8, 49, s(160, 16), false),
+    attentionCase(s(32, 2), 8, 49, s(160, 16), true),
     trainStepCase(s(32, 2), 49, s(1280, 64), 8),
     {
       name: 'dispatch overhead, one submit',

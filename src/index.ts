@@ -23,7 +23,7 @@ export { manualSeed, Rng } from './tensor/random.js';
 export * from './errors.js';
 export { MissingPeerError } from './platform/peers.js';
 export { describeAdapter, type AdapterReport, type AdapterChoice } from './device/adapter.js';
-export { MATMUL_VARIANTS, MATMUL_CONFIGS, defaultMatmulVariant, defaultAttentionImpl, type MatmulVariant } from './device/variants.js';
+export { MATMUL_VARIANTS, MATMUL_CONFIGS, defaultMatmulVariant, type MatmulVariant } from './device/variants.js';
 export { setMatmulVariant, matmulVariant } from './device/choice.js';
 export type { GpuDevice } from './device/device.js';
 
@@ -38,11 +38,11 @@ export { reshape, permute, transpose, slice, concat, expand, squeeze, unsqueeze,
 export { gather } from './ops/gather.js';
 export { dropout, type DropoutOptions } from './ops/dropout.js';
 export { cast } from './ops/cast.js';
-export { attention, attentionUnfused, FUSED_MAX_HEAD_DIM, type AttentionOptions, type AttentionLayout } from './ops/scaled-dot-product.js';
+export { attention, attentionWithWeights, type AttentionOptions, type AttentionLayout } from './ops/scaled-dot-product.js';
 
 export { Module, type CallOptions, type ForwardOptions } from './nn/module.js';
 export { Dense, Dropout, Embedding, Reshape, Flatten, GlobalAveragePooling1D, LayerNormalization, Sequential, type DenseActivation, type DenseOptions } from './nn/layers.js';
-export { MultiHeadSelfAttention, MultiHeadAttention, type AttentionImpl, type AttendOptions, type Attended, type MultiHeadAttentionCall, type MultiHeadAttentionOptions } from './nn/multi-head-attention.js';
+export { MultiHeadSelfAttention, MultiHeadAttention, type AttendOptions, type Attended, type MultiHeadAttentionCall, type MultiHeadAttentionOptions } from './nn/multi-head-attention.js';
 export { glorotUniform } from './nn/initializers.js';
 export { Optimizer, type OptimizerOptions, type OptimizerState, type ParamList } from './optim/optimizer.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';

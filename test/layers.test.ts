@@ -31,7 +31,6 @@ const layerCases: LayerCase[] = [
   { name: 'GlobalAveragePooling1D masked', make: () => new wg.GlobalAveragePooling1D(), input: [3, 4, 2], mask: padMask },
   { name: 'LayerNormalization', make: () => new wg.LayerNormalization(), input: [3, 5] },
   { name: 'MultiHeadSelfAttention masked', make: () => new wg.MultiHeadSelfAttention(6, 2), input: [2, 4, 6], mask: padMask },
-  { name: 'MultiHeadSelfAttention unfused', make: () => new wg.MultiHeadSelfAttention(4, 2, { attention: 'unfused' }), input: [2, 3, 4] },
   { name: 'MultiHeadSelfAttention dropout', make: () => new wg.MultiHeadSelfAttention(4, 2, { dropout: 0.3 }), input: [2, 3, 4], training: true },
   { name: 'MultiHeadAttention (Keras) masked', make: () => new wg.MultiHeadAttention(2, 3, { valueDim: 2 }), input: [2, 4, 5], mask: padMask },
   {

@@ -97,13 +97,13 @@ nf('matmul and dense with a ReLU epilogue keep NaN, on every matmul variant', as
   }
 });
 
-nf('attention: a NaN query row gives NaN outputs for that row, fused and composed', async () => {
+nf('attention: a NaN query row gives NaN outputs for that row, with and without the weights returned', async () => {
   const q = values(2 * 5 * 8, { nan: [9] });
   const k = values(2 * 5 * 8, {});
   const v = values(2 * 5 * 8, {});
   const inputs = [{ values: q, shape: [1, 2, 5, 8] }, { values: k, shape: [1, 2, 5, 8] }, { values: v, shape: [1, 2, 5, 8] }];
-  await same('attention (fused)', inputs, (a, b, c) => wg.attention(a, b, c));
-  await same('attention (composed)', inputs, (a, b, c) => wg.attentionUnfused(a, b, c).output);
+  await same('attention', inputs, (a, b, c) => wg.attention(a, b, c));
+  await same('attentionWithWeights', inputs, (a, b, c) => wg.attentionWithWeights(a, b, c).output);
 });
 
 nf('losses: NaN logits give a NaN loss, never a clipped finite one', async () => {

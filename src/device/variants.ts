@@ -34,13 +34,6 @@ export const MATMUL_CONFIGS: Record<MatmulVariant, MatmulConfig> = {
 
 export const defaultMatmulVariant = (report: AdapterReport): MatmulVariant => (report.software ? 'texture' : 'tiled');
 
-/**
- * MultiHeadSelfAttention / MultiHeadAttention with attention: 'auto'. Composing (texture matmuls, softmax, strided
- * copies) beat the fused kernels on every adapter measured (llvmpipe and an H100); the fused kernels, which never
- * write the [T, T] scores, are kept by name for memory.
- */
-export const defaultAttentionImpl = (_report: AdapterReport): 'fused' | 'unfused' => 'unfused';
-
 /** matmul_texture's register tile: RG row sub-blocks of TM rows by CJ column sub-blocks of 8 columns. */
 export interface TextureTile {
   tm: number;
@@ -54,11 +47,11 @@ export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride
 /**
  * Loop iterations one invocation may run on this adapter. Mesa's llvmpipe (22.3) ends every loop of an invocation
  * once the invocation has run 65535 loop iterations in all, counting each loop's exit test (gallivm's guard against
- * endless loops), and raises no error. Measured on 2026-12-02: the fused attention forward at [1, T, 1, 64] returned
- * only each row's first output column from T = 500, where its loops reach 65,630 iterations (T = 499: 65,499, exact),
- * and a [8, K] x [K, 8] texture matmul was 3% off at K = 270,000 (67,500 steps of 4), exact at 262,148. Kernels
- * whose loops grow with a tensor's size split the work past this budget (matmul and dense over K, argmax over its
- * axis, gather's gradient over the positions of one row) or refuse (fused attention).
+ * endless loops), and raises no error. Measured on 2026-12-02: the (since retired) fused attention forward at
+ * [1, T, 1, 64] returned only each row's first output column from T = 500, where its loops reach 65,630 iterations
+ * (T = 499: 65,499, exact), and a [8, K] x [K, 8] texture matmul was 3% off at K = 270,000 (67,500 steps of 4), exact
+ * at 262,148. Kernels whose loops grow with a tensor's size split the work past this budget (matmul and dense over
+ * K, argmax over its axis, gather's gradient over the positions of one row).
  * Software adapters get it; SwiftShader has not been measured, so it gets it too.
  */
 export const loopBudget = (report: AdapterReport): number => (report.software ? 60_000 : Infinity);

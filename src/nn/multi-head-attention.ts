@@ -1,28 +1,18 @@
 import { ShapeError, WgradError } from '../errors.js';
-import { attention, attentionUnfused, FUSED_MAX_HEAD_DIM, fusedFits } from '../ops/scaled-dot-product.js';
-import { isGradEnabled } from '../tensor/grad-mode.js';
+import { attention, attentionWithWeights } from '../ops/scaled-dot-product.js';
 import { reshape, unsqueeze } from '../ops/shape.js';
-import { defaultAttentionImpl } from '../device/variants.js';
 import { nextSeed } from '../tensor/random.js';
-import { getDevice } from '../device/runtime.js';
 import { fmt, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Dense } from './layers.js';
 import { Module, type ForwardOptions } from './module.js';
-
-/**
- * 'fused' runs kernels/attention*.wgsl; 'unfused' composes matmul, softmax and matmul. Same function either way.
- * 'auto' (the default) takes the adapter's choice from src/device/variants.ts at call time, or 'fused' where the
- * composed path's weights would not fit in one storage binding (autoImpl).
- */
-export type AttentionImpl = 'auto' | 'fused' | 'unfused';
 
 export interface AttendOptions {
   training?: boolean;
   /** [B, Tk] key padding mask or [B, Tq, Tk] attention mask; 0 hides a key. */
   mask?: Tensor | null;
   causal?: boolean;
-  /** Also return the [B, heads, Tq, Tk] attention weights (computed on the unfused path). */
+  /** Also return the [B, heads, Tq, Tk] attention weights (one tensor, so they must fit one storage binding). */
   returnAttentionScores?: boolean;
 }
 
@@ -32,21 +22,20 @@ export interface Attended {
 }
 
 /**
- * What 'auto' runs: the adapter's choice (composed, on every adapter measured), unless the composed path's
- * [B, heads, Tq, Tk] weights would not fit in one storage binding, where it could not run at all and the fused
- * kernels, which never write them, can, if their loops fit the adapter's budget (fusedFits; llvmpipe ends longer
- * loops silently). Composing is faster at every shape measured (at B=1 h=8 T=2048 d=64 on llvmpipe the forward took
- * 2.24 s against 2.78 fused), but its memory grows with T² (+664 against +20 MiB peak there; docs/kernel-choices.md).
+ * The fused attention kernels (kernels/attention*.wgsl) were retired: the composed path ran faster on every adapter
+ * measured (docs/kernel-choices.md). A layer built with the old option says so rather than ignoring it.
  */
-function autoImpl(q: Tensor, k: Tensor, v: Tensor, weightBytes: number): 'fused' | 'unfused' {
-  if (q.backend !== 'webgpu') return 'unfused';
-  const device = getDevice();
-  if (weightBytes > device.maxBindingBytes && fusedFits(device, q.shape, k.shape, v.shape, 'bthd', isGradEnabled())) return 'fused';
-  return defaultAttentionImpl(device.report);
+function refuseImpl(layer: string, options: object): void {
+  if ('attention' in options) {
+    throw new WgradError(
+      `${layer}: the 'attention' option is gone; the fused kernels it chose were retired because composing matmul, softmax and matmul ` +
+        `ran faster on every adapter measured, and attention() now splits long sequences itself. Remove the option.`,
+    );
+  }
 }
 
 /** Heads of q [B,Tq,H·dk], k, v [B,Tk,H·dv] attended in [B,T,H,d] layout: splitting heads is a view. */
-function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, impl: AttentionImpl, dropoutRate: number, o: AttendOptions): Attended {
+function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, dropoutRate: number, o: AttendOptions): Attended {
   const [b, tq] = q.shape;
   const tk = k.shape[1];
   const dk = q.shape[2] / heads;
@@ -64,11 +53,9 @@ function attendHeads(q: Tensor, k: Tensor, v: Tensor, heads: number, impl: Atten
   const qh = reshape(q, [b, tq, heads, dk]);
   const kh = reshape(k, [b, tk, heads, dk]);
   const vh = reshape(v, [b, tk, heads, dv]);
-  const chosen = impl === 'auto' ? autoImpl(qh, kh, vh, b * heads * tq * tk * 4) : impl;
-  const useFused = chosen === 'fused' && !o.returnAttentionScores && dk <= FUSED_MAX_HEAD_DIM && dv <= FUSED_MAX_HEAD_DIM;
-  if (useFused) return { output: reshape(attention(qh, kh, vh, opts), [b, tq, heads * dv]), scores: null };
-  const { output, weights } = attentionUnfused(qh, kh, vh, opts);
-  return { output: reshape(output, [b, tq, heads * dv]), scores: o.returnAttentionScores ? weights : null };
+  if (!o.returnAttentionScores) return { output: reshape(attention(qh, kh, vh, opts), [b, tq, heads * dv]), scores: null };
+  const { output, weights } = attentionWithWeights(qh, kh, vh, opts);
+  return { output: reshape(output, [b, tq, heads * dv]), scores: weights };
 }
 
 /**
@@ -81,14 +68,14 @@ export class MultiHeadSelfAttention extends Module {
   readonly valueDense: Dense;
   readonly combineHeads: Dense;
   readonly dropout: number;
-  impl: AttentionImpl;
 
   constructor(
     readonly embedDim: number,
     readonly numHeads: number,
-    options: { dropout?: number; attention?: AttentionImpl; name?: string } = {},
+    options: { dropout?: number; name?: string } = {},
   ) {
     super(options.name);
+    refuseImpl('MultiHeadSelfAttention', options);
     if (!Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
       throw new WgradError(
         `MultiHeadSelfAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}; each head needs embedDim / numHeads features. ` +
@@ -96,7 +83,6 @@ export class MultiHeadSelfAttention extends Module {
       );
     }
     this.dropout = options.dropout ?? 0;
-    this.impl = options.attention ?? 'auto';
     this.queryDense = this.addModule('query_dense', new Dense(embedDim, { name: 'query_dense' }));
     this.keyDense = this.addModule('key_dense', new Dense(embedDim, { name: 'key_dense' }));
     this.valueDense = this.addModule('value_dense', new Dense(embedDim, { name: 'value_dense' }));
@@ -120,7 +106,7 @@ export class MultiHeadSelfAttention extends Module {
     const q = this.queryDense.call(x);
     const k = this.keyDense.call(x);
     const v = this.valueDense.call(x);
-    const heads = attendHeads(q, k, v, this.numHeads, this.impl, this.dropout, { ...options, training });
+    const heads = attendHeads(q, k, v, this.numHeads, this.dropout, { ...options, training });
     return { output: this.combineHeads.call(heads.output), scores: heads.scores };
   }
 
@@ -135,7 +121,6 @@ export interface MultiHeadAttentionOptions {
   useBias?: boolean;
   /** Size of the output's last axis; defaults to the query's. */
   outputShape?: number;
-  attention?: AttentionImpl;
   name?: string;
 }
 
@@ -156,7 +141,6 @@ export class MultiHeadAttention extends Module {
   readonly valueDim: number;
   readonly dropout: number;
   readonly useBias: boolean;
-  impl: AttentionImpl;
   private queryDense: Dense | null = null;
   private keyDense: Dense | null = null;
   private valueDense: Dense | null = null;
@@ -169,10 +153,10 @@ export class MultiHeadAttention extends Module {
     options: MultiHeadAttentionOptions = {},
   ) {
     super(options.name);
+    refuseImpl('MultiHeadAttention', options);
     this.valueDim = options.valueDim ?? keyDim;
     this.dropout = options.dropout ?? 0;
     this.useBias = options.useBias ?? true;
-    this.impl = options.attention ?? 'auto';
     this.outputUnits = options.outputShape;
   }
 
@@ -197,7 +181,7 @@ export class MultiHeadAttention extends Module {
     const k = this.keyDense!.call(key);
     const v = this.valueDense!.call(value);
     // Keras scales the query by 1/sqrt(keyDim) before the dot product; the kernels fold that into `scale`.
-    const heads = attendHeads(q, k, v, this.numHeads, this.impl, this.dropout, {
+    const heads = attendHeads(q, k, v, this.numHeads, this.dropout, {
       mask: options.attentionMask,
       causal: options.useCausalMask,
       returnAttentionScores: options.returnAttentionScores,

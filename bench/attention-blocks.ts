@@ -1,13 +1,16 @@
-// Fused attention kernel vs the unfused composition (matmul, softmax, matmul): time and peak GPU memory, forward and
-// forward+backward, at the seed-1 shape and a longer sequence. Median of 5 runs after a warm-up.
-// Run: npx tsx bench/attention-impls.ts [--shape B,H,T,D] (the shape replaces the two defaults)
+// What splitting attention() into blocks costs: time and peak GPU memory, forward and forward+backward, with the
+// [B, H, T, T] weights whole and split into about 4 and 16 blocks (the binding limit lowered to a quarter and a
+// sixteenth of the weights' bytes) at two sequence lengths. At the seed-1 shape (T=49, d=160) the weights are
+// smaller than q, so they are never split there. Median of 5 runs after a warm-up.
+// Run: node scripts/run.mjs bench/attention-blocks.ts [--shape B,H,T,D] (the shape replaces the two defaults)
 import { parseArgs } from 'node:util';
 import * as wg from '../src/node.js';
+import { bindingLimitOverride } from '../src/device/test-hooks.js';
 
 const { values } = parseArgs({ options: { shape: { type: 'string' } } });
 const shapes = [
-  { b: 32, h: 8, t: 49, d: 160 },
   { b: 8, h: 8, t: 256, d: 64 },
+  { b: 1, h: 8, t: 1024, d: 64 },
 ];
 if (values.shape) {
   const dims = values.shape.split(',').map(Number);
@@ -44,10 +47,14 @@ for (const { b, h, t, d } of shapes) {
   const k = wg.randn([b, t, h, d], { seed: 2, requiresGrad: true });
   const v = wg.randn([b, t, h, d], { seed: 3, requiresGrad: true });
   const flops = 4 * b * h * t * t * d;
-  for (const impl of ['fused', 'unfused'] as const) {
-    const forward = () => (impl === 'fused' ? wg.attention(q, k, v) : wg.attentionUnfused(q, k, v).output);
-    // A fused pass past a software adapter's loop budget refuses (docs/kernel-choices.md); say so and go on.
-    const refused = (e: unknown) => (e instanceof wg.DeviceError ? `refused (${e.message.split(' per invocation')[0]})` : Promise.reject(e));
+  const weightBytes = b * h * t * t * 4;
+  for (const parts of [1, 4, 16]) {
+    // The limit must still hold q, k and v ([B, T, h, d]); a part count that would need less is skipped.
+    const limit = Math.ceil(weightBytes / parts);
+    if (parts > 1 && limit < b * t * h * d * 4) continue;
+    bindingLimitOverride.value = parts === 1 ? null : limit;
+    const forward = () => wg.attention(q, k, v);
+    const refused = (e: unknown) => (e instanceof wg.WgradError ? `refused (${e.message.split('; ')[0]})` : Promise.reject(e));
     const fwd = await measure(() => wg.noGrad(() => wg.tidy(() => void forward()))).catch(refused);
     const bwd = await measure(() =>
       wg.tidy(() => {
@@ -55,9 +62,11 @@ for (const { b, h, t, d } of shapes) {
         wg.zeroGrad([q, k, v]);
       }),
     ).catch(refused);
+    bindingLimitOverride.value = null;
     const show = (r: { ms: number; peakMiB: number } | string, withRate: boolean) =>
       typeof r === 'string' ? r : `${r.ms.toFixed(1)} ms (${withRate ? `${(flops / r.ms / 1e6).toFixed(2)} GFLOP/s, ` : ''}peak +${r.peakMiB.toFixed(1)} MiB)`;
-    console.log(`B=${b} h=${h} T=${t} d=${d} ${impl.padEnd(7)}  forward ${show(fwd, true)}  forward+backward ${show(bwd, false)}`);
+    const label = (parts === 1 ? 'whole' : `${parts} blocks`).padEnd(9);
+    console.log(`B=${b} h=${h} T=${t} d=${d} ${label}  forward ${show(fwd, true)}  forward+backward ${show(bwd, false)}`);
   }
   for (const x of [q, k, v]) x.dispose();
 }
