@@ -70,7 +70,6 @@ function tfAttention(tf: Tf, q: TfTensor, k: TfTensor, v: TfTensor, d: number): 
 
 /** attention(): matmul, softmax and matmul on [B,T,h,d], what the layers run; the tfjs peer is the same composition. */
 function attentionCase(b: number, h: number, t: number, d: number, backward: boolean): Case {
-  const attend = wg.attention;
   return {
     name: `attention ${backward ? 'fwd+bwd' : 'forward'}`,
     shape: `B=${b} h=${h} T=${t} d=${d}`,
@@ -80,7 +79,7 @@ function attentionCase(b: number, h: number, t: number, d: number, backward: boo
       const [q, k, v] = [1, 2, 3].map((s) => wg.rand([b, t, h, d], { seed: s, requiresGrad: backward }));
       return {
         run: () => {
-          const out = attend(q, k, v);
+          const out = wg.attention(q, k, v);
           if (!backward) return out;
           wg.sum(out).backward();
           wg.zeroGrad([q, k, v]);

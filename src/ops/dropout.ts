@@ -61,6 +61,5 @@ export function dropout(x: Tensor, rate: number, options: DropoutOptions = {}): 
  * from the package.
  */
 export function dropoutBlock(x: Tensor, rate: number, seed: number, offset: number): Tensor {
-  if (rate === 0) return reshape(x, x.shape);
   return run(dropoutOp, [x], { rate, seed: seed >>> 0, offset });
 }
