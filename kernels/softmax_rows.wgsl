@@ -4,11 +4,16 @@
 // path reads every element three times). On llvmpipe every load is a per-lane gather, so loads dominate.
 // Elements of a word outside the row are masked to -inf, which exp sends to 0. A row whose max is -inf (fully
 // masked) gives zeros for softmax. The binding of x must be a multiple of 16 bytes (the buffer pool's are).
-struct Params { rows: u32, cols: u32, grid_x: u32 }
+// main_staged reads the same words from a texture the host copied x into (include/staged.wgsl), 2^stage_shift
+// texels wide: on llvmpipe the [12544, 49] attention softmax took 3.2 ms from the buffer and 1.4 ms with the copy
+// (2 x AMD EPYC family 25, 2026-12-03), most of what is left being its 614,656 scalar stores.
+//#include "staged.wgsl"
+struct Params { rows: u32, cols: u32, grid_x: u32, stage_shift: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var xs: texture_storage_2d_array<rgba32float, read>;
 
 override WG: u32 = 64;
 // Words a row can span: floor((cols + 2) / 4) + 1, at most MAX_WORDS. A constant trip count lets the loops unroll
@@ -22,11 +27,14 @@ fn from_bits(bits: u32) -> f32 {
   return bitcast<f32>(b);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
-  if (row >= p.rows) { return; }
+// The row's span of words, loaded by the entry point from the buffer or the texture.
+var<private> raw: array<vec4<f32>, MAX_WORDS>;
+
+fn first_word(row: u32) -> u32 {
+  return row * p.cols / 4u;
+}
+
+fn softmax_row(row: u32) {
   let base = row * p.cols;
   let end = base + p.cols;
   let w0 = base / 4u;
@@ -35,7 +43,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   var m = neg_inf;
   for (var j = 0u; j < WORDS; j++) {
     let idx = vec4<u32>((w0 + j) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
-    let w = select(vec4<f32>(neg_inf), x[w0 + j], (idx >= vec4<u32>(base)) & (idx < vec4<u32>(end)));
+    let w = select(vec4<f32>(neg_inf), raw[j], (idx >= vec4<u32>(base)) & (idx < vec4<u32>(end)));
     v[j] = w;
     m = max(m, max(max(w.x, w.y), max(w.z, w.w)));
   }
@@ -57,4 +65,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       if (i >= base && i < end) { out[i] = r[k]; }
     }
   }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let w0 = first_word(row);
+  for (var j = 0u; j < WORDS; j++) { raw[j] = x[w0 + j]; }
+  softmax_row(row);
+}
+
+@compute @workgroup_size(WG)
+fn main_staged(@builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let w0 = first_word(row);
+  for (var j = 0u; j < WORDS; j++) { raw[j] = textureLoad(xs, staged_at(w0 + j, p.stage_shift), 0); }
+  softmax_row(row);
 }

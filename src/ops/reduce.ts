@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { div, equal, mul, sub, add } from './binary.js';
 import { defineOp, noGradient, run } from './op.js';
 import { detach, expand, reshape } from './shape.js';
+import { releaseStaged, stage } from './staged.js';
 import { gpuCopy } from './strided.js';
 import { exp, log } from './unary.js';
 import { where } from './where.js';
@@ -50,22 +51,30 @@ function wordsOf(rows: number, inner: number, chunk: number): 'along' | 'inner' 
   return inner % 4 === 0 ? 'inner' : null;
 }
 
-/** One pass of kernels/reduce.wgsl: [outer, rows, inner] to [outer, chunks, inner], each the fold of `chunk` rows. */
-function reducePass(device: GpuDevice, input: GPUBuffer, output: GPUBuffer, kind: ReduceKind, outer: number, rows: number, inner: number, chunk: number, scale: number): void {
+/**
+ * One pass of kernels/reduce.wgsl: [outer, rows, inner] to [outer, chunks, inner], each the fold of `chunk` rows.
+ * A pass that reads words may read them from a staged texture (staged.ts); the partials of a second pass are few
+ * and read from the buffer.
+ */
+function reducePass(device: GpuDevice, input: GPUBuffer, output: GPUBuffer, kind: ReduceKind, outer: number, rows: number, inner: number, chunk: number, scale: number, mayStage: boolean): void {
   const chunks = Math.max(1, Math.ceil(rows / chunk));  // an empty reduction still writes its identity
   const words = wordsOf(rows, inner, chunk);
   // The kernel counts in words along the axis read as words.
   const [r, n, c] = words === 'along' ? [rows / 4, 1, chunk / 4] : words === 'inner' ? [rows, inner / 4, chunk] : [rows, inner, chunk];
   const grid = gridFor(outer * chunks * n, defaultWorkgroup('reduce', 'WG'));
+  const staged = words && mayStage ? stage(device, input, (outer * rows * inner) / 4) : null;
+  const entry = words === 'along' ? 'main_along' : words === 'inner' ? 'main_vec4' : 'main';
   device.dispatch({
     kernel: 'reduce',
-    entryPoint: words === 'along' ? 'main_along' : words === 'inner' ? 'main_vec4' : 'main',
+    entryPoint: staged ? `${entry}_staged` : entry,
     constants: { OP: KIND_CODE[kind] },
-    uniforms: params('reduce', { outer, r, inner: n, chunk: c, chunks, scale, grid_x: grid[0] }),
-    read: [input],
+    uniforms: params('reduce', { outer, r, inner: n, chunk: c, chunks, scale, grid_x: grid[0], stage_shift: staged?.shift ?? 0 }),
+    textures: staged ? [staged.texture] : [],
+    read: staged ? [] : [input],
     write: [output],
     workgroups: grid,
   });
+  releaseStaged(device, staged);
 }
 
 function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind: ReduceKind, outer: number, r: number, inner: number, scale: number): void {
@@ -81,11 +90,11 @@ function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind:
     const chunks = Math.ceil(rows / chunk);
     const partial = device.alloc(outer * chunks * inner * 4);
     temps.push(partial);
-    reducePass(device, input, partial, kind, outer, rows, inner, chunk, 1);
+    reducePass(device, input, partial, kind, outer, rows, inner, chunk, 1, input === src);
     input = partial;
     rows = chunks;
   }
-  reducePass(device, input, dst, kind, outer, rows, inner, Math.max(rows, 1), scale);
+  reducePass(device, input, dst, kind, outer, rows, inner, Math.max(rows, 1), scale, input === src);
   // Safe to pool now: later dispatches that reuse them are ordered after these reads.
   for (const t of temps) device.free(t);
 }

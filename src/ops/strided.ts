@@ -5,6 +5,7 @@ import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { numel, type Shape } from '../tensor/dims.js';
 import type { CpuArray } from '../tensor/tensor.js';
 import { stridedIndices } from './cpu.js';
+import { releaseStaged, stage } from './staged.js';
 
 /** A strided walk over `shape`: element idx sits at offset + sum(idx * strides). */
 export interface Walk {
@@ -73,12 +74,17 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
     const order = w.shape.map((_, d) => w.shape.length - 1 - d).sort((a, b) => w.src[a] - w.src[b]);
     const [dims, srcStrides, dstStrides] = [w.shape, w.src, w.dst].map((v) => order.map((d) => v[d]));
     const extentX = dims[0] ?? 1;
+    // A vec4 walk may read the source's words from a staged texture (staged.ts): those from the first it reads to
+    // the last.
+    const span = dims.reduce((s, d, i) => s + (d - 1) * srcStrides[i], inner);
+    const staged = vec4 && srcStrides.every((s) => s >= 0) ? stage(device, src, span, srcOffset) : null;
     device.dispatch({
       kernel: 'copy_rows',
-      entryPoint: vec4 ? 'main_vec4' : 'main',
+      entryPoint: staged ? 'main_vec4_staged' : vec4 ? 'main_vec4' : 'main',
       constants: { WG: lanes, ROWS: COPY_ROWS },
       uniforms: params('copy_rows', {
-        src_offset: srcOffset,
+        stage_shift: staged?.shift ?? 0,
+        src_offset: staged ? 0 : srcOffset,
         dst_offset: dstOffset,
         inner,
         src_inner: srcInner,
@@ -87,10 +93,12 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
         src_strides: padTo3(srcStrides),
         dst_strides: padTo3(dstStrides),
       }),
-      read: [src],
+      textures: staged ? [staged.texture] : [],
+      read: staged ? [] : [src],
       write: [dst],
       workgroups: [Math.ceil(extentX / COPY_ROWS), dims[1] ?? 1, dims[2] ?? 1],
     });
+    releaseStaged(device, staged);
     return;
   }
   const groups = Math.ceil(inner / COPY_ELEMS);

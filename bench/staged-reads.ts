@@ -1,0 +1,43 @@
+// Whether the memory-bound kernels should read their input from a staged texture (src/ops/staged.ts) on this
+// adapter: each case timed with staged reads on and off, in turn (timeInTurn), in one process, and the results
+// checked equal. The cases are the bench's softmax, split-heads transpose and 16M sum, plus a mean over the last axis.
+// Run: node scripts/run.mjs bench/staged-reads.ts [--rounds N]
+import { parseArgs } from 'node:util';
+import * as wg from '../src/node.js';
+import { stagedReadsOverride } from '../src/device/test-hooks.js';
+import { timeInTurn } from '../src/device/timing.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '9' } } });
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${values.rounds}: give a positive whole number, as --rounds 9`);
+
+const info = await wg.init({ log: false });
+console.log(`adapter: ${info.description}${info.adapter?.cpu ? ` | ${info.adapter.cpu}` : ''}`);
+
+const cases: { name: string; shape: number[]; op: (x: wg.Tensor) => wg.Tensor }[] = [
+  { name: 'softmax (last axis)', shape: [12544, 49], op: (x) => wg.softmax(x) },
+  { name: 'transpose (split heads)', shape: [32, 49, 8, 160], op: (x) => wg.permute(x, [0, 2, 1, 3]) },
+  { name: 'reduction sum', shape: [16777216], op: (x) => wg.sum(x) },
+  { name: 'mean over the last axis', shape: [1568, 1280], op: (x) => wg.mean(x, -1) },
+];
+for (const c of cases) {
+  const x = wg.randn(c.shape, { seed: 1 });
+  const run = async (staged: boolean, reps: number): Promise<void> => {
+    stagedReadsOverride.value = staged;
+    for (let i = 0; i < reps; i++) wg.tidy(() => void c.op(x));
+    await wg.sync();
+  };
+  const [on, off] = await timeInTurn([true, false], run, { rounds, minRunMs: 20, maxReps: 50 });
+  const outputs: Float32Array[] = [];
+  for (const staged of [true, false]) {
+    stagedReadsOverride.value = staged;
+    const y = c.op(x);
+    outputs.push((await y.data()) as Float32Array);
+    y.dispose();
+  }
+  const same = outputs[0].every((v, i) => Object.is(v, outputs[1][i]));
+  console.log(`${c.name.padEnd(26)} [${c.shape}]  staged ${on.median.toFixed(2)} ms (min ${on.min.toFixed(2)}), buffer ${off.median.toFixed(2)} ms (min ${off.min.toFixed(2)}): ${(off.median / on.median).toFixed(2)}x${same ? '' : '  RESULTS DIFFER'}`);
+  x.dispose();
+}
+stagedReadsOverride.value = null;
+process.exit(0);

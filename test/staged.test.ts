@@ -1,0 +1,169 @@
+// Staged reads (src/ops/staged.ts): the memory-bound kernels' texture input path against the buffer path (bit for
+// bit: the same arithmetic in the same order) and against the float64 CPU reference, on shapes large enough to be
+// staged, with the texture's last row partly filled, a source read from an offset, the texture limits lowered, and
+// int32 bit patterns that are NaNs, -0 and denormals as floats.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as wg from '../src/node.js';
+import type { Tensor } from '../src/node.js';
+import { stagedReadsOverride, textureLimitOverride } from '../src/device/test-hooks.js';
+import { MIN_STAGED_WORDS } from '../src/ops/staged.js';
+import type { Dispatch } from '../src/device/device.js';
+import { assertClose, gpu, randomValues } from './helpers.js';
+
+const staged = suite('staged reads: texture input vs buffer vs float64');
+staged.before(async () => {
+  await gpu();
+});
+staged.after.each(() => {
+  stagedReadsOverride.value = null;
+  textureLimitOverride.value = null;
+});
+
+/** Runs fn on the GPU with staged reads on and off; returns both outputs and the dispatches of the staged run. */
+async function both(fn: () => Tensor): Promise<{ on: Float32Array | Int32Array; off: Float32Array | Int32Array; dispatches: Dispatch[] }> {
+  const device = wg.getDevice();
+  const dispatches: Dispatch[] = [];
+  const dispatch = device.dispatch;
+  const out: (Float32Array | Int32Array)[] = [];
+  try {
+    for (const on of [true, false]) {
+      stagedReadsOverride.value = on;
+      device.dispatch = (d) => {
+        if (on) dispatches.push(d);
+        dispatch.call(device, d);
+      };
+      const y = fn();
+      out.push((await y.data()) as Float32Array | Int32Array);
+      y.dispose();
+    }
+  } finally {
+    device.dispatch = dispatch;
+  }
+  return { on: out[0], off: out[1], dispatches };
+}
+
+const stagedKernels = (ds: Dispatch[]): string[] => ds.filter((d) => (d.textures?.length ?? 0) > 0).map((d) => `${d.kernel}.${d.entryPoint}`);
+
+function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>, what: string): void {
+  assert.is(a.length, b.length, `${what}: length`);
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${what}[${i}]: staged ${a[i]}, buffer ${b[i]}`);
+}
+
+interface Case {
+  name: string;
+  shape: number[];
+  op: (x: Tensor) => Tensor;
+  kernel: string;
+  /** Values for the input (default: uniform in [-2, 2]). */
+  values?: (n: number) => Float64Array;
+  /** Absolute tolerance (default 1e-6); a sum of hundreds of terms in [-2, 2] cancels to far less than its terms. */
+  atol?: number;
+}
+
+// 7,350 to 4,194,304 words: all past MIN_STAGED_WORDS, most leaving the texture's last row partly filled.
+const cases: Case[] = [
+  { name: 'softmax [600,49]', shape: [600, 49], op: (x) => wg.softmax(x), kernel: 'softmax_rows.main_staged' },
+  { name: 'logSoftmax [600,49]', shape: [600, 49], op: (x) => wg.logSoftmax(x), kernel: 'softmax_rows.main_staged' },
+  // A row that holds -inf everywhere gives zeros; a NaN spreads over its row only.
+  {
+    name: 'softmax [401,60] with masked rows and a NaN',
+    shape: [401, 60],
+    op: (x) => wg.softmax(x),
+    kernel: 'softmax_rows.main_staged',
+    values: (n) => {
+      const v = randomValues(n, 3);
+      v.fill(-Infinity, 60 * 7, 60 * 8);
+      v[60 * 200 + 13] = NaN;
+      return v;
+    },
+  },
+  { name: 'sum [70000]', shape: [70000], op: (x) => wg.sum(x), kernel: 'reduce.main_along_staged', atol: 1e-2 },
+  { name: 'mean over the last axis [300,1280]', shape: [300, 1280], op: (x) => wg.mean(x, -1), kernel: 'reduce.main_along_staged', atol: 1e-5 },
+  { name: 'sum over axis 0 [300,64]', shape: [300, 64], op: (x) => wg.sum(x, 0), kernel: 'reduce.main_vec4_staged', atol: 1e-4 },
+  {
+    name: 'max over the last axis [512,96] with a NaN',
+    shape: [512, 96],
+    op: (x) => wg.max(x, -1),
+    kernel: 'reduce.main_along_staged',
+    values: (n) => {
+      const v = randomValues(n, 4);
+      v[96 * 17 + 5] = NaN;
+      return v;
+    },
+  },
+  { name: 'min over axis 1 [20,300,8]', shape: [20, 300, 8], op: (x) => wg.min(x, 1), kernel: 'reduce.main_vec4_staged' },
+  { name: 'split heads [4,49,8,160]', shape: [4, 49, 8, 160], op: (x) => wg.permute(x, [0, 2, 1, 3]), kernel: 'copy_rows.main_vec4_staged' },
+  // Columns 256 .. 767 of each row: the walk starts 64 words into the buffer.
+  { name: 'slice [64,1024] columns 256..767', shape: [64, 1024], op: (x) => wg.slice(x, [0, 256], [64, 512]), kernel: 'copy_rows.main_vec4_staged' },
+];
+
+for (const c of cases) {
+  staged(c.name, async () => {
+    const n = c.shape.reduce((a, b) => a * b, 1);
+    const values = c.values?.(n) ?? randomValues(n, 1);
+    const x = wg.tensor(values, c.shape, { backend: 'webgpu' });
+    const ref = c.op(wg.tensor(values, c.shape, { backend: 'cpu' }));
+    try {
+      const { on, off, dispatches } = await both(() => c.op(x));
+      assert.equal(stagedKernels(dispatches), [c.kernel]);
+      bitsEqual(on, off, c.name);
+      assertClose(on, (await ref.data()) as Float64Array, { rtol: 1e-5, atol: c.atol ?? 1e-6 }, c.name);
+    } finally {
+      x.dispose();
+      ref.dispose();
+    }
+  });
+}
+
+staged('int32 bit patterns (NaNs, -0, denormals as floats) pass a staged permute unchanged', async () => {
+  const shape = [2, 49, 8, 160];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const patterns = [0x7fc00001, 0x7f800001, -1, -2147483648, 1, 0x007fffff, -8388607, 0x7f800000, 123456789];
+  const values = Array.from({ length: n }, (_, i) => patterns[i % patterns.length] ^ (i & 0xff0));
+  const x = wg.tensor(values, shape, { dtype: 'int32', backend: 'webgpu' });
+  try {
+    const { on, off, dispatches } = await both(() => wg.permute(x, [0, 2, 1, 3]));
+    assert.equal(stagedKernels(dispatches), ['copy_rows.main_vec4_staged']);
+    bitsEqual(on, off, 'int32 permute');
+    const [b, t, h, d] = shape;
+    for (let i = 0; i < n; i++) {
+      const dd = i % d, tt = Math.floor(i / d) % t, hh = Math.floor(i / (d * t)) % h, bb = Math.floor(i / (d * t * h));
+      if (on[i] !== values[((bb * t + tt) * h + hh) * d + dd]) assert.unreachable(`element ${i}: ${on[i]}`);
+    }
+  } finally {
+    x.dispose();
+  }
+});
+
+staged(`inputs under ${MIN_STAGED_WORDS} words read the buffer`, async () => {
+  const x = wg.rand([Math.floor((MIN_STAGED_WORDS * 4) / 49) - 1, 49], { seed: 2, backend: 'webgpu' });
+  try {
+    const { on, off, dispatches } = await both(() => wg.softmax(x));
+    assert.equal(stagedKernels(dispatches), []);
+    bitsEqual(on, off, 'small softmax');
+  } finally {
+    x.dispose();
+  }
+});
+
+staged('past the texture limits: wider rows, then the buffer', async () => {
+  // 4,194,304 words: 2048 rows of 2048 texels at a 2048 limit (rows of 1024 would need 4096); at 1024 they cannot
+  // fit, and the buffer is read.
+  const x = wg.rand([16777216], { seed: 5, backend: 'webgpu' });
+  try {
+    const whole = await both(() => wg.sum(x));
+    for (const [maxDim, kernels] of [[2048, ['reduce.main_along_staged']], [1024, []]] as const) {
+      textureLimitOverride.value = { maxDim, maxLayers: 256 };
+      const { on, dispatches } = await both(() => wg.sum(x));
+      assert.equal(stagedKernels(dispatches), kernels, `limit ${maxDim}`);
+      bitsEqual(on, whole.off, `sum at limit ${maxDim}`);
+    }
+    const first = whole.dispatches.find((d) => (d.textures?.length ?? 0) > 0);
+    assert.is(first?.textures?.[0].width, 1024);
+  } finally {
+    x.dispose();
+  }
+});
+
+staged.run();
