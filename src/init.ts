@@ -46,6 +46,8 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
       const result = await autotune(gpu);
       if (log && !result.fromCache) {
         console.log(`wgrad: tuned matmul for this adapter: ${result.matmul} (${Object.entries(result.measuredMs).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')} at 512^3)`);
+        const { staged, buffer } = result.stagedMs;
+        console.log(`wgrad: memory-bound kernels ${result.stagedReads ? 'read staged textures' : 'read buffers'} (a 4M-float sum: ${staged.toFixed(2)} ms staged, ${buffer.toFixed(2)} ms from the buffer)`);
       }
     }
   }

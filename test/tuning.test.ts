@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import * as wg from '../src/node.js';
 // Imported statically, as src/node.js imports them: the suite runs under tsx's require hook, where a dynamic
 // import() loads a second copy of a module, with its own tile table.
-import { adapterKey, setMatmulVariant, setTunedTile, tileKey, tunedTile } from '../src/device/choice.js';
+import { adapterKey, setMatmulVariant, setTunedTile, stagedReads, tileKey, tunedTile } from '../src/device/choice.js';
 import { VERSION } from '../src/generated/version.js';
 import { cpuIds } from '../src/platform/node.js';
 import { chooseTile, rankTiles } from '../src/ops/matmul/tile-cost.js';
@@ -31,6 +31,10 @@ tuning('autotune times every matmul variant, keeps the fastest, and caches it pe
     const fastest = Object.entries(first.measuredMs).sort((a, b) => a[1] - b[1])[0][0];
     assert.is(first.matmul, fastest);
     assert.is(wg.matmulVariant(device.report), first.matmul);
+    // Staged reads are timed too, on this machine, and the faster way kept (ties to the buffer).
+    assert.ok(first.stagedMs.staged > 0 && first.stagedMs.buffer > 0, 'both ways of reading are timed');
+    assert.is(first.stagedReads, first.stagedMs.staged < first.stagedMs.buffer);
+    assert.is(stagedReads(device.report), first.stagedReads);
     const cache = JSON.parse(readFileSync(`${dir}/wgrad/tuning.json`, 'utf8'));
     const [key] = Object.keys(cache);
     assert.match(key, /wgrad \d+\.\d+\.\d+\|kernels [0-9a-f]{8}\|/, 'the key names the version and a hash of the matmul kernels, so edited kernels re-tune');
@@ -38,6 +42,8 @@ tuning('autotune times every matmul variant, keeps the fastest, and caches it pe
     const again = await wg.autotune(device);
     assert.is(again.fromCache, true);
     assert.is(again.matmul, first.matmul);
+    assert.is(again.stagedReads, first.stagedReads);
+    assert.equal(again.stagedMs, first.stagedMs);
   } finally {
     if (saved === undefined) delete process.env.XDG_CACHE_HOME;
     else process.env.XDG_CACHE_HOME = saved;
@@ -107,7 +113,7 @@ tuning('a tile from the cache is in force after autotune reads it, and the produ
     // A record as a previous run on this adapter left it, choosing a tile the cost model would not (5x1x1).
     const key = adapterKey(device.report, VERSION);
     mkdirSync(dirname(file), { recursive: true });
-    const record = { matmul: 'texture', measuredMs: { texture: 1 }, date: 'then', tiles: { [tileKey('texture', '[40,72]x[72,300]')]: { tile: '5x1x1', measuredMs: {} } } };
+    const record = { matmul: 'texture', measuredMs: { texture: 1 }, stagedReads: true, stagedMs: { staged: 1, buffer: 2 }, date: 'then', tiles: { [tileKey('texture', '[40,72]x[72,300]')]: { tile: '5x1x1', measuredMs: {} } } };
     writeFileSync(file, JSON.stringify({ [key]: record }));
     const result = await wg.autotune(device);
     assert.is(result.fromCache, true);

@@ -1,5 +1,6 @@
 import type { AdapterReport } from './adapter.js';
 import { kernelSource } from './kernels.js';
+import { stagedReadsOverride } from './test-hooks.js';
 import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant, type TextureTile } from './variants.js';
 
 /** The matmul variant in force: a forced one (tests, the bench), else the one tuned for the adapter, else the default. */
@@ -8,7 +9,7 @@ const tuned = new Map<string, MatmulVariant>();
 
 // The kernels the tuned choices are timings of. Hashed (FNV-1a, 32 bits) into the key, so that a cached choice
 // measured on other kernel code is measured again, even at the same version number.
-const TUNED_KERNELS = ['matmul_texture', 'matmul_regblock', 'matmul_tiled', 'pack_texture'];
+const TUNED_KERNELS = ['matmul_texture', 'matmul_regblock', 'matmul_tiled', 'pack_texture', 'reduce'];
 let fingerprint = '';
 function kernelFingerprint(): string {
   if (fingerprint) return fingerprint;
@@ -42,6 +43,23 @@ export function setMatmulVariant(variant: MatmulVariant | null): void {
 /** Records the variant chosen for an adapter in this process. */
 export function setTunedVariant(report: AdapterReport, variant: MatmulVariant): void {
   tuned.set(adapterKey(report, ''), variant);
+}
+
+const tunedStaged = new Map<string, boolean>();
+
+/**
+ * Whether the memory-bound kernels (the reductions, the short-row softmax, the row copies of a permute) read their
+ * input from a texture it was first copied into (ops/staged.ts): as autotune() timed it on this adapter, else on
+ * software adapters, where a storage texture's texel loads for all lanes at once and a storage buffer's a lane at a
+ * time, and not on GPUs, which read buffers at full speed. docs/kernel-choices.md has the numbers.
+ */
+export function stagedReads(report: AdapterReport): boolean {
+  return stagedReadsOverride.value ?? tunedStaged.get(adapterKey(report, '')) ?? report.software;
+}
+
+/** Records the staged-reads choice timed for an adapter in this process. */
+export function setTunedStaged(report: AdapterReport, staged: boolean): void {
+  tunedStaged.set(adapterKey(report, ''), staged);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AdapterReport } from './adapter.js';
-import { copyLanesOverride, stagedReadsOverride } from './test-hooks.js';
+import { copyLanesOverride } from './test-hooks.js';
 
 /**
  * The kernel variants wgrad can choose between, and the default choice per adapter. Every variant computes the same
@@ -43,14 +43,6 @@ export interface TextureTile {
 
 /** Lanes per workgroup of copy_rows.wgsl: one 256-bit SIMD group on llvmpipe, a warp's worth elsewhere. */
 export const copyRowLanes = (report: AdapterReport): number => copyLanesOverride.value ?? (report.software ? 8 : 64);
-
-/**
- * Whether the memory-bound kernels (the reductions, the short-row softmax, the row copies of a permute) read their
- * input from a texture the input was first copied into (src/ops/staged.ts): on software adapters, where a storage
- * texture's texel loads for all lanes at once and a storage buffer's a lane at a time. docs/kernel-choices.md has
- * the numbers; GPUs read buffers at full speed and get no copy.
- */
-export const stagedReads = (report: AdapterReport): boolean => stagedReadsOverride.value ?? report.software;
 
 /**
  * Loop iterations one invocation may run on this adapter. Mesa's llvmpipe (22.3) ends every loop of an invocation

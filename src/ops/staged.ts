@@ -1,9 +1,9 @@
 // Staged reads: a memory-bound kernel's input copied into an rgba32float texture, which the kernel reads instead of
-// the buffer (kernels/include/staged.wgsl has the addressing and why). Only where variants.ts's stagedReads() says
-// so: on software adapters.
+// the buffer (kernels/include/staged.wgsl has the addressing and why). Only where choice.ts's stagedReads() says
+// so: as autotune() timed it, else on software adapters.
 import type { GpuDevice } from '../device/device.js';
 import { textureLimitOverride } from '../device/test-hooks.js';
-import { stagedReads } from '../device/variants.js';
+import { stagedReads } from '../device/choice.js';
 
 export interface Staged {
   texture: GPUTexture;

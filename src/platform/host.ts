@@ -7,6 +7,9 @@ export interface TuningRecord {
   /** autotune(): the matmul variant chosen, and each variant's time at 512^3. */
   matmul?: string;
   measuredMs?: Record<string, number>;
+  /** autotune(): whether memory-bound kernels read staged textures (ops/staged.ts), and a 4M-float sum's time each way. */
+  stagedReads?: boolean;
+  stagedMs?: { staged: number; buffer: number };
   date: string;
   /** tuneTiles(): per variant and problem (device/choice.ts tileKey), the texture tile chosen and each one timed. */
   tiles?: Record<string, TileRecord>;
