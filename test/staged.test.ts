@@ -147,7 +147,7 @@ staged(`inputs under ${MIN_STAGED_WORDS} words read the buffer`, async () => {
   }
 });
 
-staged('past the texture limits: wider rows, then the buffer', async () => {
+staged('the texture limits: wider rows, then the buffer; narrower rows under a small limit', async () => {
   // 4,194,304 words: 2048 rows of 2048 texels at a 2048 limit (rows of 1024 would need 4096); at 1024 they cannot
   // fit, and the buffer is read.
   const x = wg.rand([16777216], { seed: 5, backend: 'webgpu' });
@@ -163,6 +163,18 @@ staged('past the texture limits: wider rows, then the buffer', async () => {
     assert.is(first?.textures?.[0].width, 1024);
   } finally {
     x.dispose();
+  }
+  // Under a limit below 1024 the rows narrow to it: 17,500 words in 69 rows of 256.
+  const y = wg.rand([70000], { seed: 6, backend: 'webgpu' });
+  try {
+    const whole = await both(() => wg.sum(y));
+    textureLimitOverride.value = { maxDim: 256, maxLayers: 256 };
+    const { on, dispatches } = await both(() => wg.sum(y));
+    const texture = dispatches.find((d) => (d.textures?.length ?? 0) > 0)?.textures?.[0];
+    assert.equal([texture?.width, texture?.height], [256, 69]);
+    bitsEqual(on, whole.off, 'sum at limit 256');
+  } finally {
+    y.dispose();
   }
 });
 
