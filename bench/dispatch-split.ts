@@ -12,7 +12,7 @@ for (const n of [4, 4096, 65536]) {
   const [a, b] = [dev.alloc(n * 4), dev.alloc(n * 4)];
   const outs = Array.from({ length: 8 }, () => dev.alloc(n * 4));
   const grid: [number, number] = [Math.max(1, Math.ceil(n / 4 / 256)), 1];
-  const uniforms = () => params('binary', { n, rank: 1, grid_x: grid[0], shape: [n], a_strides: [1], b_strides: [1] });
+  const uniforms = () => params('binary', { n, rank: 1, grid_x: grid[0], stage_shift: 0, shape: [n], a_strides: [1], b_strides: [1] });
   let last = '';
   for (let rep = 0; rep < 3; rep++) {
     await dev.sync();

@@ -9,12 +9,15 @@
 // where integer division and buffer loads go a lane at a time, the gradient of a mean over tokens ([32,1,1280]
 // spread over [32,49,1280]) took 48 ms that way. Pooled buffers come in 16-byte multiples, so the last
 // partial vec4 touches padding only. The grid is grid_x workgroups wide, sized to the work by the host.
+// main_same_staged is SAME_SHAPE with both operands read from textures the host copied them into
+// (include/staged.wgsl), 2^stage_shift texels wide.
 // OP codes (kept in step with src/ops/binary.ts):
 //   0 add 1 sub 2 mul 3 div 4 maximum 5 minimum 6 equal 7 notEqual 8 greater 9 greaterEqual 10 less 11 lessEqual
 
 //#include "nan.wgsl"
+//#include "staged.wgsl"
 struct Params {
-  n: u32, rank: u32, grid_x: u32,
+  n: u32, rank: u32, grid_x: u32, stage_shift: u32,
   shape: array<vec4<u32>, 2>,
   a_strides: array<vec4<u32>, 2>,
   b_strides: array<vec4<u32>, 2>,
@@ -24,6 +27,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(1) var a_staged: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(2) var b_staged: texture_storage_2d_array<rgba32float, read>;
 
 override OP: u32 = 0;
 override SAME_SHAPE: bool = false;
@@ -100,4 +105,13 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     xb[e] = b[at.y / 4u][at.y % 4u];
   }
   out[i] = apply(xa, xb);
+}
+
+@compute @workgroup_size(WG)
+fn main_same_staged(@builtin(workgroup_id) wid: vec3<u32>,
+                    @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i * 4u >= p.n) { return; }
+  let at = staged_at(i, p.stage_shift);
+  out[i] = apply(textureLoad(a_staged, at, 0), textureLoad(b_staged, at, 0));
 }

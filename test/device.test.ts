@@ -65,10 +65,10 @@ dev('dispatches are batched into few submits, not one per op', async () => {
 
 dev("every kernel's uniforms are packed by name in its WGSL layout, and its workgroup size is read from its WGSL", () => {
   for (const k of KERNEL_NAMES) assert.ok(k in CONTRACTS, `${k} has a contract`);
-  // binary's Params: n, rank, grid_x, then shape at the next 16-byte boundary (16), a_strides at 48, b_strides at 80.
-  const block = new DataView(params('binary', { n: 7, rank: 2, grid_x: 1, shape: padShape([3, 4]), a_strides: [4, 1], b_strides: [0, 1] }));
+  // binary's Params: n, rank, grid_x, stage_shift, then shape at the next 16-byte boundary (16), a_strides at 48, b_strides at 80.
+  const block = new DataView(params('binary', { n: 7, rank: 2, grid_x: 1, stage_shift: 10, shape: padShape([3, 4]), a_strides: [4, 1], b_strides: [0, 1] }));
   assert.is(block.byteLength, 112);
-  assert.equal([0, 4, 8].map((o) => block.getUint32(o, true)), [7, 2, 1]);
+  assert.equal([0, 4, 8, 12].map((o) => block.getUint32(o, true)), [7, 2, 1, 10]);
   assert.equal([16, 20, 24, 44].map((o) => block.getUint32(o, true)), [3, 4, 1, 1]);
   assert.equal([48, 52, 80, 84].map((o) => block.getUint32(o, true)), [4, 1, 0, 1]);
   const f = new DataView(params('unary', { n4: 2, alpha: 1.5, grid_x: 3 }));

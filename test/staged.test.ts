@@ -93,6 +93,19 @@ const cases: Case[] = [
     },
   },
   { name: 'min over axis 1 [20,300,8]', shape: [20, 300, 8], op: (x) => wg.min(x, 1), kernel: 'reduce.main_vec4_staged' },
+  // Both operands staged (the input and exp or sigmoid of it, a second buffer), through arithmetic and a comparison.
+  {
+    name: 'binary sub [300,96], same shapes, with a NaN',
+    shape: [300, 96],
+    op: (x) => wg.sub(x, wg.exp(x)),
+    kernel: 'binary.main_same_staged',
+    values: (n) => {
+      const v = randomValues(n, 8);
+      v[96 * 30 + 2] = NaN;
+      return v;
+    },
+  },
+  { name: 'binary greater [300,96], same shapes', shape: [300, 96], op: (x) => wg.greater(x, wg.sigmoid(x)), kernel: 'binary.main_same_staged' },
   { name: 'split heads [4,49,8,160]', shape: [4, 49, 8, 160], op: (x) => wg.permute(x, [0, 2, 1, 3]), kernel: 'copy_rows.main_vec4_staged' },
   // Columns 256 .. 767 of each row: the walk starts 64 words into the buffer.
   { name: 'slice [64,1024] columns 256..767', shape: [64, 1024], op: (x) => wg.slice(x, [0, 256], [64, 512]), kernel: 'copy_rows.main_vec4_staged' },
