@@ -5,7 +5,7 @@
 // Run: node scripts/run.mjs bench/staged-reads.ts [--rounds N]
 import { parseArgs } from 'node:util';
 import * as wg from '../src/node.js';
-import { stagedReadsOverride } from '../src/device/test-hooks.js';
+import { setStagedReads } from '../src/device/choice.js';
 import { timeInTurn } from '../src/device/timing.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '9' } } });
@@ -25,14 +25,14 @@ const cases: { name: string; shape: number[]; op: (x: wg.Tensor) => wg.Tensor }[
 for (const c of cases) {
   const x = wg.randn(c.shape, { seed: 1 });
   const run = async (staged: boolean, reps: number): Promise<void> => {
-    stagedReadsOverride.value = staged;
+    setStagedReads(staged);
     for (let i = 0; i < reps; i++) wg.tidy(() => void c.op(x));
     await wg.sync();
   };
   const [on, off] = await timeInTurn([true, false], run, { rounds, minRunMs: 20, maxReps: 50 });
   const outputs: Float32Array[] = [];
   for (const staged of [true, false]) {
-    stagedReadsOverride.value = staged;
+    setStagedReads(staged);
     const y = c.op(x);
     outputs.push((await y.data()) as Float32Array);
     y.dispose();
@@ -41,5 +41,5 @@ for (const c of cases) {
   console.log(`${c.name.padEnd(26)} [${c.shape}]  staged ${on.median.toFixed(2)} ms (min ${on.min.toFixed(2)}), buffer ${off.median.toFixed(2)} ms (min ${off.min.toFixed(2)}): ${(off.median / on.median).toFixed(2)}x${same ? '' : '  RESULTS DIFFER'}`);
   x.dispose();
 }
-stagedReadsOverride.value = null;
+setStagedReads(null);
 process.exit(0);

@@ -1,6 +1,5 @@
 import type { AdapterReport } from './adapter.js';
 import { kernelSource } from './kernels.js';
-import { stagedReadsOverride } from './test-hooks.js';
 import { defaultMatmulVariant, MATMUL_VARIANTS, type MatmulVariant, type TextureTile } from './variants.js';
 
 /** The matmul variant in force: a forced one (tests, the bench), else the one tuned for the adapter, else the default. */
@@ -46,6 +45,7 @@ export function setTunedVariant(report: AdapterReport, variant: MatmulVariant): 
 }
 
 const tunedStaged = new Map<string, boolean>();
+let forcedStaged: boolean | null = null;
 
 /**
  * Whether the memory-bound kernels (the reductions, the short-row softmax, the row copies of a permute) read their
@@ -54,7 +54,12 @@ const tunedStaged = new Map<string, boolean>();
  * time, and not on GPUs, which read buffers at full speed. docs/kernel-choices.md has the numbers.
  */
 export function stagedReads(report: AdapterReport): boolean {
-  return stagedReadsOverride.value ?? tunedStaged.get(adapterKey(report, '')) ?? report.software;
+  return forcedStaged ?? tunedStaged.get(adapterKey(report, '')) ?? report.software;
+}
+
+/** Forces staged reads on or off (null restores the tuned or default choice). Used by autotune(), tests and the bench. */
+export function setStagedReads(staged: boolean | null): void {
+  forcedStaged = staged;
 }
 
 /** Records the staged-reads choice timed for an adapter in this process. */

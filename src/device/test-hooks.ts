@@ -16,6 +16,3 @@ export const copyLanesOverride: { value: number | null } = { value: null };
 
 /** The largest storage binding the device allows a tensor, in bytes; lowered to reach the paths that guard it. */
 export const bindingLimitOverride: { value: number | null } = { value: null };
-
-/** Whether memory-bound kernels read their input from a staged texture (src/ops/staged.ts); set to run both paths. */
-export const stagedReadsOverride: { value: boolean | null } = { value: null };

@@ -6,7 +6,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
 import { defineOp, noGradient, run, type GradOps, type NoGradient } from './op.js';
-import { releaseStaged, stage } from './staged.js';
+import { readInputs } from './staged.js';
 import { simplifyWalks } from './strided.js';
 
 type BinaryVjp = (grad: Tensor, a: Tensor, b: Tensor, y: Tensor, ops: GradOps) => [Tensor | null, Tensor | null];
@@ -85,15 +85,11 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
     const vecInner = !same && inner >= 0 && walk.shape[inner] % 4 === 0 && fits(walk.a) && fits(walk.b);
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('binary', 'WG'));
-    // Operands of the output's shape may be read from staged textures (staged.ts), both or neither.
-    const words = Math.ceil(n / 4);
-    const sa = same ? stage(device, a.buffer, words) : null;
-    const sb = sa ? stage(device, b.buffer, words) : null;
-    if (sa && !sb) releaseStaged(device, sa);
-    const staged = sa && sb ? [sa.texture, sb.texture] : null;
+    // Operands of the output's shape may be read from staged textures (staged.ts).
+    const inputs = readInputs(device, [a.buffer, b.buffer], Math.ceil(n / 4), { stage: same });
     device.dispatch({
       kernel: 'binary',
-      entryPoint: staged ? 'main_same_staged' : 'main',
+      entryPoint: inputs.staged ? 'main_same_staged' : 'main',
       constants: {
         OP: BINARY[fn].code,
         SAME_SHAPE: same,
@@ -105,20 +101,17 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
         n,
         rank: walk.shape.length,
         grid_x: grid[0],
-        stage_shift: staged ? sa!.shift : 0,
+        stage_shift: inputs.shift,
         shape: padShape(walk.shape),
         a_strides: walk.a,
         b_strides: walk.b,
       }),
-      textures: staged ?? [],
-      read: staged ? [] : [a.buffer, b.buffer],
+      textures: inputs.textures,
+      read: inputs.read,
       write: [out.buffer],
       workgroups: grid,
     });
-    if (staged) {
-      releaseStaged(device, sa);
-      releaseStaged(device, sb);
-    }
+    inputs.release();
   },
   differentiable: ({ fn }) => !('noGradient' in BINARY[fn].vjp),
   vjp: (grad, { inputs: [a, b], attrs: { fn }, output }, ops) => {

@@ -8,7 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { div, equal, mul, sub, add } from './binary.js';
 import { defineOp, noGradient, run } from './op.js';
 import { detach, expand, reshape } from './shape.js';
-import { releaseStaged, stage } from './staged.js';
+import { readInputs } from './staged.js';
 import { gpuCopy } from './strided.js';
 import { exp, log } from './unary.js';
 import { where } from './where.js';
@@ -62,19 +62,19 @@ function reducePass(device: GpuDevice, input: GPUBuffer, output: GPUBuffer, kind
   // The kernel counts in words along the axis read as words.
   const [r, n, c] = words === 'along' ? [rows / 4, 1, chunk / 4] : words === 'inner' ? [rows, inner / 4, chunk] : [rows, inner, chunk];
   const grid = gridFor(outer * chunks * n, defaultWorkgroup('reduce', 'WG'));
-  const staged = words && mayStage ? stage(device, input, (outer * rows * inner) / 4) : null;
+  const inputs = readInputs(device, [input], (outer * rows * inner) / 4, { stage: words !== null && mayStage });
   const entry = words === 'along' ? 'main_along' : words === 'inner' ? 'main_vec4' : 'main';
   device.dispatch({
     kernel: 'reduce',
-    entryPoint: staged ? `${entry}_staged` : entry,
+    entryPoint: inputs.staged ? `${entry}_staged` : entry,
     constants: { OP: KIND_CODE[kind] },
-    uniforms: params('reduce', { outer, r, inner: n, chunk: c, chunks, scale, grid_x: grid[0], stage_shift: staged?.shift ?? 0 }),
-    textures: staged ? [staged.texture] : [],
-    read: staged ? [] : [input],
+    uniforms: params('reduce', { outer, r, inner: n, chunk: c, chunks, scale, grid_x: grid[0], stage_shift: inputs.shift }),
+    textures: inputs.textures,
+    read: inputs.read,
     write: [output],
     workgroups: grid,
   });
-  releaseStaged(device, staged);
+  inputs.release();
 }
 
 function dispatchReduce(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, kind: ReduceKind, outer: number, r: number, inner: number, scale: number): void {

@@ -5,7 +5,7 @@ import { DTypeError } from '../errors.js';
 import { normAxis, numel, type Shape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineOp, noGradient, run } from './op.js';
-import { releaseStaged, stage } from './staged.js';
+import { readInputs } from './staged.js';
 import { transpose } from './shape.js';
 
 const rowsCols = (shape: Shape): [number, number] => {
@@ -30,18 +30,18 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
     const wg = defaultWorkgroup(rowKernel, 'WG');
     const grid = gridFor(rows, wg);
     // The forward's one input may be read from a staged texture (staged.ts).
-    const staged = kernel === 'softmax' ? stage(device, read[0], Math.ceil((rows * cols) / 4)) : null;
+    const inputs = readInputs(device, read, Math.ceil((rows * cols) / 4), { stage: kernel === 'softmax' });
     device.dispatch({
       kernel: rowKernel,
-      entryPoint: staged ? 'main_staged' : 'main',
+      entryPoint: inputs.staged ? 'main_staged' : 'main',
       constants: { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log },
-      uniforms: params(rowKernel, { rows, cols, grid_x: grid[0], stage_shift: staged?.shift ?? 0 }),
-      textures: staged ? [staged.texture] : [],
-      read: staged ? [] : read,
+      uniforms: params(rowKernel, { rows, cols, grid_x: grid[0], stage_shift: inputs.shift }),
+      textures: inputs.textures,
+      read: inputs.read,
       write: [out],
       workgroups: grid,
     });
-    releaseStaged(device, staged);
+    inputs.release();
     return;
   }
   const perLane = cols <= ROW_PER_LANE_MAX;

@@ -5,7 +5,7 @@ import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { numel, type Shape } from '../tensor/dims.js';
 import type { CpuArray } from '../tensor/tensor.js';
 import { stridedIndices } from './cpu.js';
-import { releaseStaged, stage } from './staged.js';
+import { readInputs } from './staged.js';
 
 /** A strided walk over `shape`: element idx sits at offset + sum(idx * strides). */
 export interface Walk {
@@ -77,14 +77,14 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
     // A vec4 walk may read the source's words from a staged texture (staged.ts): those from the first it reads to
     // the last.
     const span = dims.reduce((s, d, i) => s + (d - 1) * srcStrides[i], inner);
-    const staged = vec4 && srcStrides.every((s) => s >= 0) ? stage(device, src, span, srcOffset) : null;
+    const inputs = readInputs(device, [src], span, { first: srcOffset, stage: vec4 });
     device.dispatch({
       kernel: 'copy_rows',
-      entryPoint: staged ? 'main_vec4_staged' : vec4 ? 'main_vec4' : 'main',
+      entryPoint: inputs.staged ? 'main_vec4_staged' : vec4 ? 'main_vec4' : 'main',
       constants: { WG: lanes, ROWS: COPY_ROWS },
       uniforms: params('copy_rows', {
-        stage_shift: staged?.shift ?? 0,
-        src_offset: staged ? 0 : srcOffset,
+        stage_shift: inputs.shift,
+        src_offset: inputs.staged ? 0 : srcOffset,
         dst_offset: dstOffset,
         inner,
         src_inner: srcInner,
@@ -93,12 +93,12 @@ export function gpuCopy(device: GpuDevice, src: GPUBuffer, dst: GPUBuffer, shape
         src_strides: padTo3(srcStrides),
         dst_strides: padTo3(dstStrides),
       }),
-      textures: staged ? [staged.texture] : [],
-      read: staged ? [] : [src],
+      textures: inputs.textures,
+      read: inputs.read,
       write: [dst],
       workgroups: [Math.ceil(extentX / COPY_ROWS), dims[1] ?? 1, dims[2] ?? 1],
     });
-    releaseStaged(device, staged);
+    inputs.release();
     return;
   }
   const groups = Math.ceil(inner / COPY_ELEMS);

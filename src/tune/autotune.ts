@@ -1,7 +1,6 @@
 import type { GpuDevice } from '../device/device.js';
 import { timeInTurn } from '../device/timing.js';
-import { adapterKey, setMatmulVariant, setTunedStaged, setTunedVariant } from '../device/choice.js';
-import { stagedReadsOverride } from '../device/test-hooks.js';
+import { adapterKey, setMatmulVariant, setStagedReads, setTunedStaged, setTunedVariant } from '../device/choice.js';
 import { MATMUL_VARIANTS, type MatmulVariant } from '../device/variants.js';
 import { VERSION } from '../generated/version.js';
 import { matmul } from '../ops/matmul/index.js';
@@ -34,7 +33,7 @@ const STAGED_PROBE = 1 << 22;
 async function tuneStaged(device: GpuDevice): Promise<{ staged: number; buffer: number }> {
   const x = rand([STAGED_PROBE], { seed: 3, backend: 'webgpu' });
   const run = async (staged: boolean, reps: number): Promise<void> => {
-    stagedReadsOverride.value = staged;
+    setStagedReads(staged);
     for (let i = 0; i < reps; i++) tidy(() => void sum(x));
     await device.sync();
   };
@@ -42,7 +41,7 @@ async function tuneStaged(device: GpuDevice): Promise<{ staged: number; buffer: 
     const [staged, buffer] = await timeInTurn([true, false], run, { rounds: TUNE_ROUNDS, minRunMs: 5, maxReps: 200 });
     return { staged: staged.median, buffer: buffer.median };
   } finally {
-    stagedReadsOverride.value = null;
+    setStagedReads(null);
     x.dispose();
   }
 }
