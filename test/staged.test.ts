@@ -9,6 +9,7 @@ import type { Tensor } from '../src/node.js';
 import { setStagedReads } from '../src/device/choice.js';
 import { textureLimitOverride } from '../src/device/test-hooks.js';
 import { MIN_STAGED_WORDS } from '../src/ops/staged.js';
+import { adamUpdate, sgdUpdate } from '../src/ops/optimizer-steps.js';
 import type { Dispatch } from '../src/device/device.js';
 import { assertClose, gpu, randomValues } from './helpers.js';
 
@@ -134,6 +135,54 @@ for (const c of cases) {
       x.dispose();
       ref.dispose();
     }
+  });
+}
+
+// The optimizer updates, in place on a parameter of 70,001 elements (17,501 words, the last partial) with moments
+// or a velocity that are already non-zero, the gradient scaled by 0.5 as a global-norm clip would.
+const updates: { name: string; slots: number; kernel: string; run: (t: Tensor[]) => void }[] = [
+  { name: 'adam', slots: 2, kernel: 'adam.main_staged', run: ([w, m, v, g, s]) => adamUpdate(w, m, v, g, s, { alpha: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 0 }) },
+  { name: 'adamW (decay)', slots: 2, kernel: 'adam.main_staged', run: ([w, m, v, g, s]) => adamUpdate(w, m, v, g, s, { alpha: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, decay: 4e-5 }) },
+  { name: 'sgd', slots: 0, kernel: 'sgd.main_staged', run: ([w, g, s]) => sgdUpdate(w, null, g, s, { lr: 0.1, momentum: 0, nesterov: false }) },
+  { name: 'sgd momentum', slots: 1, kernel: 'sgd.main_staged', run: ([w, u, g, s]) => sgdUpdate(w, u, g, s, { lr: 0.1, momentum: 0.9, nesterov: false }) },
+  { name: 'sgd nesterov', slots: 1, kernel: 'sgd.main_staged', run: ([w, u, g, s]) => sgdUpdate(w, u, g, s, { lr: 0.1, momentum: 0.9, nesterov: true }) },
+];
+
+for (const u of updates) {
+  staged(`${u.name} update [70001]`, async () => {
+    const n = 70001;
+    // param, then the slots (a second moment must be positive), then the gradient.
+    const values = [randomValues(n, 11), ...Array.from({ length: u.slots }, (_, k) => (u.name.startsWith('adam') && k === 1 ? randomValues(n, 12 + k).map((x) => x * x + 0.01) : randomValues(n, 12 + k))), randomValues(n, 20)];
+    const apply = (backend: 'cpu' | 'webgpu'): Tensor[] => {
+      const ts = [...values.map((v) => wg.tensor(v, [n], { backend })), wg.tensor([0.5], [1], { backend })];
+      u.run(ts);
+      return ts;
+    };
+    const ref = apply('cpu');
+    const device = wg.getDevice();
+    const dispatch = device.dispatch;
+    const seen: Dispatch[] = [];
+    const out: Float32Array[][] = [];
+    try {
+      for (const on of [true, false]) {
+        setStagedReads(on);
+        device.dispatch = (d) => {
+          if (on) seen.push(d);
+          dispatch.call(device, d);
+        };
+        const ts = apply('webgpu');
+        out.push(await Promise.all(ts.slice(0, 1 + u.slots).map(async (t) => (await t.data()) as Float32Array)));
+        ts.forEach((t) => t.dispose());
+      }
+    } finally {
+      device.dispatch = dispatch;
+    }
+    assert.equal(stagedKernels(seen), [u.kernel]);
+    for (let k = 0; k <= u.slots; k++) {
+      bitsEqual(out[0][k], out[1][k], `${u.name} output ${k}`);
+      assertClose(out[0][k], (await ref[k].data()) as Float64Array, { rtol: 1e-5, atol: 1e-6 }, `${u.name} output ${k}`);
+    }
+    ref.forEach((t) => t.dispose());
   });
 }
 

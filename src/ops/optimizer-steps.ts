@@ -10,6 +10,7 @@ import { DTypeError, ShapeError } from '../errors.js';
 import { fmt, numel, sameShape } from '../tensor/dims.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineUpdate, runUpdate } from './op.js';
+import { readInputs } from './staged.js';
 
 function checkSlots(op: string, [param, ...rest]: readonly Tensor[], scale: Tensor): void {
   for (const t of [param, ...rest, scale]) {
@@ -50,13 +51,18 @@ const adamOp = defineUpdate<AdamStep>({
   webgpu(device, [w, m, v, g, s], { alpha, beta1, beta2, epsilon, decay }) {
     const n = numel(w.shape);
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('adam', 'WG'));
+    // The gradient, parameter and moments may be read from staged textures (staged.ts), copied before the update.
+    const inputs = readInputs(device, [g.buffer, w.buffer, m.buffer, v.buffer], Math.ceil(n / 4));
     device.dispatch({
       kernel: 'adam',
-      uniforms: params('adam', { n, alpha, beta1, beta2, epsilon, decay, grid_x: grid[0] }),
-      read: [g.buffer, s.buffer],
+      entryPoint: inputs.staged ? 'main_staged' : 'main',
+      uniforms: params('adam', { n, alpha, beta1, beta2, epsilon, decay, grid_x: grid[0], stage_shift: inputs.shift }),
+      textures: inputs.textures,
+      read: inputs.staged ? [s.buffer] : [g.buffer, s.buffer],
       write: [w.buffer, m.buffer, v.buffer],
       workgroups: grid,
     });
+    inputs.release();
   },
 });
 
@@ -97,17 +103,22 @@ const sgdOp = defineUpdate<SgdStep>({
     const w = inputs[0];
     const [g, s] = inputs.slice(-2);
     const n = numel(w.shape);
-    const grid = gridFor(n, defaultWorkgroup('sgd', 'WG'));
+    const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('sgd', 'WG'));
     // Without momentum the kernel never touches the velocity binding, but the binding must exist.
-    const velocity = momentum > 0 ? inputs[1].buffer : device.alloc(4);
+    const velocity = momentum > 0 ? inputs[1].buffer : device.alloc(16);
+    // The gradient and parameter may be read from staged textures (staged.ts); the velocity is read from its buffer.
+    const staged = readInputs(device, [g.buffer, w.buffer], Math.ceil(n / 4));
     device.dispatch({
       kernel: 'sgd',
+      entryPoint: staged.staged ? 'main_staged' : 'main',
       constants: { MOMENTUM: momentum > 0, NESTEROV: nesterov },
-      uniforms: params('sgd', { n, lr, momentum, grid_x: grid[0] }),
-      read: [g.buffer, s.buffer],
+      uniforms: params('sgd', { n, lr, momentum, grid_x: grid[0], stage_shift: staged.shift }),
+      textures: staged.textures,
+      read: staged.staged ? [s.buffer] : [g.buffer, s.buffer],
       write: [w.buffer, velocity],
       workgroups: grid,
     });
+    staged.release();
     if (momentum <= 0) device.free(velocity);
   },
 });

@@ -42,11 +42,13 @@ function layout(words: number, maxDim: number): { shift: number; full: number; l
  * The inputs of a dispatch that reads `words` vec4 words of each buffer, from word `first`: each copied into a
  * pooled texture (word first + w at the texel staged.wgsl's staged_at(w) gives), recorded in order with the
  * dispatches, when `stage` is set and the adapter reads textures better (stagedReads); else the buffers, as they
- * are. Either all inputs are staged or none: below MIN_STAGED_WORDS, past the texture limits or past a buffer's end.
+ * are. Either all inputs are staged or none: below MIN_STAGED_WORDS, past the texture limits, past a buffer's end or
+ * past the storage textures a dispatch may bind.
  */
 export function readInputs(device: GpuDevice, buffers: GPUBuffer[], words: number, { first = 0, stage = true } = {}): Inputs {
   const asBuffers: Inputs = { staged: false, textures: [], read: buffers, shift: 0, release() {} };
   if (!stage || !stagedReads(device.report) || words < MIN_STAGED_WORDS || buffers.some((b) => (first + words) * 16 > b.size)) return asBuffers;
+  if (buffers.length > device.device.limits.maxStorageTexturesPerShaderStage) return asBuffers;
   const at = layout(words, textureLimitOverride.value?.maxDim ?? device.device.limits.maxTextureDimension2D);
   if (!at) return asBuffers;
   const width = 2 ** at.shift;
