@@ -186,4 +186,13 @@ optim('bad schedule settings are refused with the fix', () => {
   assert.throws(() => new wg.ExponentialDecay(0.1, { decaySteps: 10, decayRate: 0 }), /decayRate must be positive/);
 });
 
+optim('parameters that are not tensors are refused with the fix', () => {
+  const w = wg.tensor(W0, [3], { requiresGrad: true });
+  assert.throws(() => new wg.Adam({ w } as never), /must be an iterable of tensors or \[name, tensor\] pairs, got object; .*Object\.entries\(\)/);
+  assert.throws(() => new wg.SGD([w, [1, 2, 3]] as never), /parameter 1 is neither a tensor nor a \[name, tensor\] pair \(got an array of 3\)/);
+  assert.throws(() => new wg.SGD([['w', W0]] as never), /parameter 0 is neither/);
+  assert.is(new wg.SGD(Object.entries({ w })).params[0][0], 'w');
+  w.dispose();
+});
+
 optim.run();

@@ -6,7 +6,7 @@ import { writeHost } from '../ops/op.js';
 import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape.js';
 import { sqrt, square } from '../ops/unary.js';
-import { keep, tidy, type Tensor } from '../tensor/tensor.js';
+import { keep, tidy, Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import type { LearningRateSchedule } from './schedules.js';
 
@@ -18,6 +18,21 @@ export interface OptimizerOptions {
 }
 
 export type ParamList = Iterable<Tensor> | Iterable<[string, Tensor]>;
+
+const PARAMS_HINT = 'pass model.parameters(), model.namedParameters(), an array such as [w, b], or Object.entries() of an object of tensors';
+
+/** The parameters as [name, tensor] pairs, unnamed ones named param_<i>; anything else is refused with the fix. */
+function paramList(params: ParamList): [string, Tensor][] {
+  if (params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    const got = params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params;
+    throw new WgradError(`optimizer: the parameters must be an iterable of tensors or [name, tensor] pairs, got ${got}; ${PARAMS_HINT}.`);
+  }
+  return [...(params as Iterable<unknown>)].map((p, i) => {
+    if (p instanceof Tensor) return [`param_${i}`, p];
+    if (Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && p[1] instanceof Tensor) return [p[0], p[1]];
+    throw new WgradError(`optimizer: parameter ${i} is neither a tensor nor a [name, tensor] pair (got ${Array.isArray(p) ? `an array of ${p.length}` : typeof p}); ${PARAMS_HINT}.`);
+  });
+}
 
 /** State of an optimizer: its step count and its slot tensors (moments, velocities) as host arrays, by name. */
 export interface OptimizerState {
@@ -39,8 +54,7 @@ export abstract class Optimizer {
   protected slots = new Map<string, Tensor>();
 
   constructor(params: ParamList, options: OptimizerOptions, defaultLearningRate: number) {
-    const list = [...params] as (Tensor | [string, Tensor])[];
-    this.params = list.map((p, i) => (Array.isArray(p) ? p : [`param_${i}`, p]));
+    this.params = paramList(params);
     const rate = options.learningRate ?? defaultLearningRate;
     this.schedule = typeof rate === 'number' ? undefined : rate;
     this.learningRate = typeof rate === 'number' ? rate : rate.at(0);
