@@ -10,7 +10,8 @@
 // spread over [32,49,1280]) took 48 ms that way. Pooled buffers come in 16-byte multiples, so the last
 // partial vec4 touches padding only. The grid is grid_x workgroups wide, sized to the work by the host.
 // main_same_staged is SAME_SHAPE with both operands read from textures the host copied them into
-// (include/staged.wgsl), 2^stage_shift texels wide.
+// (include/staged.wgsl), 2^stage_shift texels wide. main_scalar_staged is an operand of the output's shape, staged,
+// with a one-element one (x * 0.5, 1 - x) read from its buffer; SCALAR_A says the scalar is a.
 // OP codes (kept in step with src/ops/binary.ts):
 //   0 add 1 sub 2 mul 3 div 4 maximum 5 minimum 6 equal 7 notEqual 8 greater 9 greaterEqual 10 less 11 lessEqual
 
@@ -29,12 +30,15 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(1) var a_staged: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(2) var b_staged: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(1) var full_staged: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(2) var<storage, read> scalar: array<f32>;
 
 override OP: u32 = 0;
 override SAME_SHAPE: bool = false;
 override VEC_INNER: bool = false;
 override A_SPLAT: bool = false;
 override B_SPLAT: bool = false;
+override SCALAR_A: bool = false;
 override WG: u32 = 256;
 
 fn mask(c: vec4<bool>) -> vec4<f32> { return select(vec4<f32>(0.0), vec4<f32>(1.0), c); }
@@ -114,4 +118,18 @@ fn main_same_staged(@builtin(workgroup_id) wid: vec3<u32>,
   if (i * 4u >= p.n) { return; }
   let at = staged_at(i, p.stage_shift);
   out[i] = apply(textureLoad(a_staged, at, 0), textureLoad(b_staged, at, 0));
+}
+
+@compute @workgroup_size(WG)
+fn main_scalar_staged(@builtin(workgroup_id) wid: vec3<u32>,
+                      @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i * 4u >= p.n) { return; }
+  let x = textureLoad(full_staged, staged_at(i, p.stage_shift), 0);
+  let s = vec4<f32>(scalar[0]);
+  if (SCALAR_A) {
+    out[i] = apply(s, x);
+  } else {
+    out[i] = apply(x, s);
+  }
 }

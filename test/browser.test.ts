@@ -43,7 +43,7 @@ const expected = [
   ...browserParityRuns().map((r) => r.name),
   'the adapter is navigator.gpu, reported with its software flag',
   'the autotune result is kept in localStorage',
-  'staged reads: softmax, sum and a permute agree with the buffer path bit for bit, and with float64',
+  'staged reads: softmax, sum, a permute and a scalar minus a tensor agree with the buffer path bit for bit, and with float64',
   'staged reads: an Adam step from four textures agrees with the buffer path bit for bit, and with float64',
   'no file system: readSafetensors names the byte forms instead',
   'gradcheck: softmax · matmul · gelu against central differences',

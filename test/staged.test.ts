@@ -115,6 +115,23 @@ const cases: Case[] = [
     },
   },
   { name: 'binary greater [300,96], same shapes', shape: [300, 96], op: (x) => wg.greater(x, wg.sigmoid(x)), kernel: 'binary.main_same_staged' },
+  // One operand of the output's shape staged, the other one element read from its buffer, on either side; 29,197
+  // elements, so the last word is partly padding.
+  { name: 'binary mul [301,97] by a scalar', shape: [301, 97], op: (x) => wg.mul(x, 0.5), kernel: 'binary.main_scalar_staged' },
+  { name: 'binary sub, a scalar minus [301,97]', shape: [301, 97], op: (x) => wg.sub(1, x), kernel: 'binary.main_scalar_staged' },
+  {
+    name: 'binary div, a [1,1] tensor over [301,97] with a NaN and zeros',
+    shape: [301, 97],
+    op: (x) => wg.div(wg.tensor([3], [1, 1], { backend: x.backend }), x),
+    kernel: 'binary.main_scalar_staged',
+    values: (n) => {
+      const v = randomValues(n, 9);
+      v[97 * 5 + 1] = NaN;
+      v[97 * 6 + 2] = 0;
+      return v;
+    },
+  },
+  { name: 'binary lessEqual [301,97] against a scalar', shape: [301, 97], op: (x) => wg.lessEqual(x, 0.25), kernel: 'binary.main_scalar_staged' },
   { name: 'split heads [4,49,8,160]', shape: [4, 49, 8, 160], op: (x) => wg.permute(x, [0, 2, 1, 3]), kernel: 'copy_rows.main_vec4_staged' },
   // Columns 256 .. 767 of each row: the walk starts 64 words into the buffer.
   { name: 'slice [64,1024] columns 256..767', shape: [64, 1024], op: (x) => wg.slice(x, [0, 256], [64, 512]), kernel: 'copy_rows.main_vec4_staged' },

@@ -1,7 +1,7 @@
 import { gridFor } from '../device/device.js';
 import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
-import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/dims.js';
+import { broadcastShapes, broadcastStrides, numel, sameShape, type Shape } from '../tensor/dims.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
@@ -85,13 +85,20 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
     const vecInner = !same && inner >= 0 && walk.shape[inner] % 4 === 0 && fits(walk.a) && fits(walk.b);
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('binary', 'WG'));
-    // Operands of the output's shape may be read from staged textures (staged.ts).
-    const inputs = readInputs(device, [a.buffer, b.buffer], Math.ceil(n / 4), { stage: same });
+    // Operands of the output's shape may be read from staged textures (staged.ts): both, or the one beside a scalar,
+    // which is read from its buffer.
+    const full = (t: { shape: Shape }) => sameShape(t.shape, out.shape);
+    const scalarA = !same && numel(a.shape) === 1 && full(b);
+    const scalarB = !same && numel(b.shape) === 1 && full(a);
+    const staged = scalarA || scalarB ? [scalarA ? b.buffer : a.buffer] : [a.buffer, b.buffer];
+    const inputs = readInputs(device, staged, Math.ceil(n / 4), { stage: same || scalarA || scalarB });
+    const entryPoint = !inputs.staged ? 'main' : same ? 'main_same_staged' : 'main_scalar_staged';
     device.dispatch({
       kernel: 'binary',
-      entryPoint: inputs.staged ? 'main_same_staged' : 'main',
+      entryPoint,
       constants: {
         OP: BINARY[fn].code,
+        SCALAR_A: scalarA,
         SAME_SHAPE: same,
         VEC_INNER: vecInner,
         A_SPLAT: vecInner && walk.a[inner] === 0,
@@ -107,7 +114,7 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
         b_strides: walk.b,
       }),
       textures: inputs.textures,
-      read: inputs.read,
+      read: !inputs.staged ? [a.buffer, b.buffer] : same ? [] : [scalarA ? a.buffer : b.buffer],
       write: [out.buffer],
       workgroups: grid,
     });

@@ -32,13 +32,15 @@ checks['the autotune result is kept in localStorage'] = async () => {
 };
 
 // Past MIN_STAGED_WORDS, so the staged kernels (src/ops/staged.ts) run on this adapter's textures too.
-checks['staged reads: softmax, sum and a permute agree with the buffer path bit for bit, and with float64'] = async () => {
+checks['staged reads: softmax, sum, a permute and a scalar minus a tensor agree with the buffer path bit for bit, and with float64'] = async () => {
   // Absolute tolerances: a softmax's float32 rounding; a float32 sum of 20,000 terms in [-2, 2], whose roundings
-  // drift about sqrt(n) * 2^-23 (16 times that, as test/staged.test.ts); a permute moves the float32 values exactly.
+  // drift about sqrt(n) * 2^-23 (16 times that, as test/staged.test.ts); a permute moves the float32 values exactly,
+  // and 1 - x rounds once.
   const cases: [number[], (x: wg.Tensor) => wg.Tensor, number][] = [
     [[400, 49], (x) => wg.softmax(x), 1e-6],
     [[20000], (x) => wg.sum(x), 16 * Math.sqrt(20000) * 2 ** -23],
     [[1, 49, 8, 160], (x) => wg.permute(x, [0, 2, 1, 3]), 2 ** -22],
+    [[20001], (x) => wg.sub(1, x), 2 ** -22],
   ];
   const device = wg.getDevice();
   const dispatch = device.dispatch;
