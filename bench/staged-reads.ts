@@ -1,7 +1,7 @@
 // Whether the memory-bound kernels should read their input from a staged texture (src/ops/staged.ts) on this
 // adapter: each case timed with staged reads on and off, in turn (timeInTurn), in one process, and the results
 // checked equal. The cases are the bench's softmax, split-heads transpose and 16M sum, plus a mean over the last axis,
-// the bench's 16M add and attention's scores scaled by a scalar.
+// the bench's 16M add, attention's scores scaled by a scalar, and two unary ops.
 // Run: node scripts/run.mjs bench/staged-reads.ts [--rounds N]
 import { parseArgs } from 'node:util';
 import * as wg from '../src/node.js';
@@ -22,6 +22,8 @@ const cases: { name: string; shape: number[]; op: (x: wg.Tensor) => wg.Tensor }[
   { name: 'mean over the last axis', shape: [1568, 1280], op: (x) => wg.mean(x, -1) },
   { name: 'elementwise add (x + x)', shape: [16777216], op: (x) => wg.add(x, x) },
   { name: 'attention scores * scale', shape: [32, 8, 49, 49], op: (x) => wg.mul(x, 0.125) },
+  { name: 'gelu', shape: [1568, 1280], op: (x) => wg.gelu(x) },
+  { name: 'exp', shape: [16777216], op: (x) => wg.exp(x) },
 ];
 for (const c of cases) {
   const x = wg.randn(c.shape, { seed: 1 });

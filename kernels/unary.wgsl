@@ -1,17 +1,20 @@
 // unary: out[i] = f(x[i]) for the elementwise op chosen by the override OP; `alpha` is the scalar operand of pow.
 // Layout: contiguous f32 read and written as vec4: one vec4 per invocation (a vec4 load costs llvmpipe about what a
 // scalar one does). Buffers are pooled in 16-byte multiples, so the last partial vec4 reads and writes padding only.
-// The grid is grid_x workgroups wide, sized to the work by the host.
+// The grid is grid_x workgroups wide, sized to the work by the host. main_staged reads x from a texture the host
+// copied it into (include/staged.wgsl), 2^stage_shift texels wide.
 // OP codes (kept in step with src/ops/unary.ts):
 //   0 neg  1 exp  2 log  3 sqrt  4 abs  5 relu  6 gelu (erf form)  7 tanh  8 sigmoid  9 pow(x, alpha)
 //   10 step (x > 0 ? 1 : 0, ReLU's derivative)  11 gelu'(x)  12 square  13 reciprocal  14 sign
 
 //#include "nan.wgsl"
-struct Params { n4: u32, alpha: f32, grid_x: u32 }
+//#include "staged.wgsl"
+struct Params { n4: u32, alpha: f32, grid_x: u32, stage_shift: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
+@group(0) @binding(1) var x_staged: texture_storage_2d_array<rgba32float, read>;
 
 override OP: u32 = 0;
 override WG: u32 = 256;
@@ -80,4 +83,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i < p.n4) { out[i] = apply(x[i]); }
+}
+
+@compute @workgroup_size(WG)
+fn main_staged(@builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i < p.n4) { out[i] = apply(textureLoad(x_staged, staged_at(i, p.stage_shift), 0)); }
 }

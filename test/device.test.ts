@@ -71,8 +71,9 @@ dev("every kernel's uniforms are packed by name in its WGSL layout, and its work
   assert.equal([0, 4, 8, 12].map((o) => block.getUint32(o, true)), [7, 2, 1, 10]);
   assert.equal([16, 20, 24, 44].map((o) => block.getUint32(o, true)), [3, 4, 1, 1]);
   assert.equal([48, 52, 80, 84].map((o) => block.getUint32(o, true)), [4, 1, 0, 1]);
-  const f = new DataView(params('unary', { n4: 2, alpha: 1.5, grid_x: 3 }));
+  const f = new DataView(params('unary', { n4: 2, alpha: 1.5, grid_x: 3, stage_shift: 10 }));
   assert.is(f.getFloat32(4, true), 1.5);
+  assert.is(f.getUint32(12, true), 10);
   assert.is(defaultWorkgroup('unary', 'WG'), 256);
   assert.is(defaultWorkgroup('matmul_texture', 'WG_Y'), 1);
   assert.throws(() => params('cast', { n: 1 } as never), /cast: uniform 'grid_x' is not given/);

@@ -5,6 +5,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { numel } from '../tensor/dims.js';
 import { erf } from './cpu.js';
 import { defineOp, noGradient, run, type GradOps, type NoGradient } from './op.js';
+import { readInputs } from './staged.js';
 
 type UnaryVjp = (grad: Tensor, x: Tensor, y: Tensor, alpha: number, ops: GradOps) => Tensor;
 
@@ -65,14 +66,18 @@ const unaryOp = defineOp<UnaryAttrs>({
   webgpu(device, [x], { fn, alpha }, out) {
     const n4 = Math.ceil(numel(out.shape) / 4);
     const grid = gridFor(n4, defaultWorkgroup('unary', 'WG'));
+    const inputs = readInputs(device, [x.buffer], n4);
     device.dispatch({
       kernel: 'unary',
+      entryPoint: inputs.staged ? 'main_staged' : 'main',
       constants: { OP: UNARY[fn].code },
-      uniforms: params('unary', { n4, alpha, grid_x: grid[0] }),
-      read: [x.buffer],
+      uniforms: params('unary', { n4, alpha, grid_x: grid[0], stage_shift: inputs.shift }),
+      textures: inputs.textures,
+      read: inputs.read,
       write: [out.buffer],
       workgroups: grid,
     });
+    inputs.release();
   },
   differentiable: ({ fn }) => !('noGradient' in UNARY[fn].vjp),
   vjp: (grad, { inputs: [x], attrs: { fn, alpha }, output }, ops) => {
