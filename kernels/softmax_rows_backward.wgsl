@@ -3,23 +3,33 @@
 //   softmax:     dx = y * (dy - sum(dy * y))
 //   log-softmax: dx = dy - exp(y) * sum(dy)
 // y is the forward output. Elements of a word outside the row are masked to 0, which adds nothing to the sum.
-struct Params { rows: u32, cols: u32, grid_x: u32 }
+// main_staged reads the same words of y and dy from textures the host copied them into (include/staged.wgsl),
+// 2^stage_shift texels wide.
+
+//#include "staged.wgsl"
+struct Params { rows: u32, cols: u32, grid_x: u32, stage_shift: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> y: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(1) var y_staged: texture_storage_2d_array<rgba32float, read>;
+@group(0) @binding(2) var dy_staged: texture_storage_2d_array<rgba32float, read>;
 
 override WG: u32 = 64;
 override WORDS: u32 = 16;
 override LOG: bool = false;
 const MAX_WORDS = 16u;
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
-  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
-  if (row >= p.rows) { return; }
+// The row's span of words of y and dy, loaded by the entry point from the buffers or the textures.
+var<private> y_raw: array<vec4<f32>, MAX_WORDS>;
+var<private> dy_raw: array<vec4<f32>, MAX_WORDS>;
+
+fn first_word(row: u32) -> u32 {
+  return row * p.cols / 4u;
+}
+
+fn backward_row(row: u32) {
   let base = row * p.cols;
   let end = base + p.cols;
   let w0 = base / 4u;
@@ -29,8 +39,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   for (var j = 0u; j < WORDS; j++) {
     let idx = vec4<u32>((w0 + j) * 4u) + vec4<u32>(0u, 1u, 2u, 3u);
     let inside = (idx >= vec4<u32>(base)) & (idx < vec4<u32>(end));
-    yv[j] = select(vec4<f32>(0.0), y[w0 + j], inside);
-    gv[j] = select(vec4<f32>(0.0), dy[w0 + j], inside);
+    yv[j] = select(vec4<f32>(0.0), y_raw[j], inside);
+    gv[j] = select(vec4<f32>(0.0), dy_raw[j], inside);
     total += dot(gv[j], select(yv[j], vec4<f32>(1.0), LOG));
   }
   for (var j = 0u; j < WORDS; j++) {
@@ -41,4 +51,31 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
       if (i >= base && i < end) { dx[i] = r[k]; }
     }
   }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let w0 = first_word(row);
+  for (var j = 0u; j < WORDS; j++) {
+    y_raw[j] = y[w0 + j];
+    dy_raw[j] = dy[w0 + j];
+  }
+  backward_row(row);
+}
+
+@compute @workgroup_size(WG)
+fn main_staged(@builtin(workgroup_id) wid: vec3<u32>,
+               @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let w0 = first_word(row);
+  for (var j = 0u; j < WORDS; j++) {
+    let at = staged_at(w0 + j, p.stage_shift);
+    y_raw[j] = textureLoad(y_staged, at, 0);
+    dy_raw[j] = textureLoad(dy_staged, at, 0);
+  }
+  backward_row(row);
 }

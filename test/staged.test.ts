@@ -52,6 +52,22 @@ function bitsEqual(a: ArrayLike<number>, b: ArrayLike<number>, what: string): vo
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${what}[${i}]: staged ${a[i]}, buffer ${b[i]}`);
 }
 
+/** The gradient of sum(softmax(x) * w) (log-softmax with `log`) for a fixed w, as a new tensor: the row kernels' backward. */
+// The staged kernels of softmaxGrad: the forward, w times it, the sum, the sum's gradient times w, the backward.
+const BACKWARD = ['softmax_rows.main_staged', 'binary.main_same_staged', 'reduce.main_along_staged', 'binary.main_same_staged', 'softmax_rows_backward.main_staged'];
+
+function softmaxGrad(x: Tensor, log: boolean): Tensor {
+  const w = wg.tensor(randomValues(x.size, 21), x.shape, { backend: x.backend });
+  x.requiresGrad = true;
+  x.grad = null;
+  wg.sum(wg.mul(log ? wg.logSoftmax(x) : wg.softmax(x), w)).backward();
+  const g = x.grad!;
+  x.grad = null;
+  x.requiresGrad = false;
+  w.dispose();
+  return g;
+}
+
 interface Case {
   name: string;
   shape: number[];
@@ -116,6 +132,9 @@ const cases: Case[] = [
     },
   },
   { name: 'binary greater [300,96], same shapes', shape: [300, 96], op: (x) => wg.greater(x, wg.sigmoid(x)), kernel: ['unary.main_staged', 'binary.main_same_staged'] },
+  // The short-row softmax backward: y and dy from textures (the forward's output and a random upstream gradient).
+  { name: 'softmax backward [600,49]', shape: [600, 49], op: (x) => softmaxGrad(x, false), kernel: BACKWARD },
+  { name: 'logSoftmax backward [401,60]', shape: [401, 60], op: (x) => softmaxGrad(x, true), kernel: BACKWARD },
   // unary: a transcendental, and relu through a NaN and -0 (bit patterns kept), with a partly padded last word.
   { name: 'unary exp [301,97]', shape: [301, 97], op: (x) => wg.exp(x), kernel: 'unary.main_staged' },
   {

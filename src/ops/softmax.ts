@@ -29,8 +29,8 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
     const rowKernel = kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward';
     const wg = defaultWorkgroup(rowKernel, 'WG');
     const grid = gridFor(rows, wg);
-    // The forward's one input may be read from a staged texture (staged.ts).
-    const inputs = readInputs(device, read, Math.ceil((rows * cols) / 4), { stage: kernel === 'softmax' });
+    // The inputs (x, or y and dy) may be read from staged textures (staged.ts).
+    const inputs = readInputs(device, read, Math.ceil((rows * cols) / 4));
     device.dispatch({
       kernel: rowKernel,
       entryPoint: inputs.staged ? 'main_staged' : 'main',
