@@ -48,8 +48,9 @@ const tunedStaged = new Map<string, boolean>();
 let forcedStaged: boolean | null = null;
 
 /**
- * Whether the memory-bound kernels (the reductions, the short-row softmax, the row copies of a permute) read their
- * input from a texture it was first copied into (ops/staged.ts): as autotune() timed it on this adapter, else on
+ * Whether the memory-bound kernels (reductions, elementwise ops, the short-row softmax and its backward, the row
+ * copies of a permute, the optimizer updates) read their inputs from textures they were first copied into
+ * (ops/staged.ts): as autotune() timed it on this adapter, else on
  * software adapters, where a storage texture's texel loads for all lanes at once and a storage buffer's a lane at a
  * time, and not on GPUs, which read buffers at full speed. docs/kernel-choices.md has the numbers.
  */

@@ -98,7 +98,8 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
       entryPoint,
       constants: {
         OP: BINARY[fn].code,
-        SCALAR_A: scalarA,
+        // Only the scalar entry reads it: set elsewhere it would compile a second, identical pipeline of main.
+        SCALAR_A: entryPoint === 'main_scalar_staged' && scalarA,
         SAME_SHAPE: same,
         VEC_INNER: vecInner,
         A_SPLAT: vecInner && walk.a[inner] === 0,
