@@ -50,6 +50,14 @@ override WG_X: u32 = 8;
 override WG_Y: u32 = 1;
 override TRANS_B: bool = false;
 override FLAT: bool = false;
+// COL_MAJOR: the grid is (row workgroups, column workgroups, batch), so llvmpipe, which runs workgroups in the grid's
+// x-fastest order, goes down a panel of columns before the next one. Consecutive workgroups then read the same panel
+// of B (K x 128 floats: 512 KiB at K = 1024, in a core's L2) and each its own rows of A, where by position each read
+// a new panel of B from L3 or memory. It gains when the machine's L3 is contended, and nothing when it is quiet: on
+// 2 x Zen 3, 2026-12-03, in turn in one process, 2048^3 638 against 892 ms, then 809 against 802 an hour later;
+// 1568x1280x1280 199 against 241 and 232 against 234; 1024^3 within 6% either way; the seed-1 head's training
+// step 2311 against 2551. The host sets it whenever the grid has more than one row.
+override COL_MAJOR: bool = false;
 override A_STACK: bool = false;
 override B_STACK: bool = false;
 // B_FLAT: B (read along K, N % 4 != 0) is its buffer copied in as it lies, texel t holding floats 4t .. 4t+3, b_pack
@@ -234,8 +242,10 @@ fn store(acc: ptr<function, array<vec4<f32>, 16>>, r: u32, c: u32, row0: u32, co
 @compute @workgroup_size(WG_X, WG_Y, 1)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(workgroup_id) wid: vec3<u32>,
-        @builtin(local_invocation_index) lid: u32) {
+        @builtin(local_invocation_index) lid: u32,
+        @builtin(local_invocation_id) lxy: vec3<u32>) {
   var block_at = gid;  // (column block, row block, batch)
+  if (COL_MAJOR) { block_at = vec3<u32>(wid.y * WG_X + lxy.x, wid.x * WG_Y + lxy.y, gid.z); }
   if (FLAT) {
     let i = (wid.y * p.grid_x + wid.x) * (WG_X * WG_Y) + lid;
     let per_batch = p.col_blocks * p.row_blocks;

@@ -189,9 +189,11 @@ parity('a stacked or flat B reads its rows past K from the next batch and zeroes
 });
 parity('matmul_texture numbers its blocks flat only when a grid by position would idle 1 lane in 16 or more', () => {
   // Attention's 49x49 scores: 7x7 blocks on 8x8 workgroups idle 15 lanes in 64, so the 256 batches' 12,544 blocks go flat.
-  assert.equal(blockGrid([7, 7, 256], 8, 8), { flat: true, workgroups: [196, 1, 1] });
-  assert.equal(blockGrid([128, 128, 1], 8, 8), { flat: false, workgroups: [16, 16, 1] });
+  assert.equal(blockGrid([7, 7, 256], 8, 8), { flat: true, colMajor: false, workgroups: [196, 1, 1] });
+  // By position with more than one row of workgroups, the rows go first (COL_MAJOR).
+  assert.equal(blockGrid([128, 128, 1], 8, 8), { flat: false, colMajor: true, workgroups: [16, 16, 1] });
   // 1568 rows in blocks of 8 fill 196 of 200 lane rows (2% idle): kept by position.
-  assert.equal(blockGrid([160, 196, 1], 8, 8), { flat: false, workgroups: [20, 25, 1] });
+  assert.equal(blockGrid([160, 196, 1], 8, 8), { flat: false, colMajor: true, workgroups: [25, 20, 1] });
+  assert.equal(blockGrid([64, 1, 3], 8, 1), { flat: false, colMajor: false, workgroups: [8, 1, 3] });
 });
 parity.run();

@@ -143,6 +143,10 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   // below checks that the rows past K are zeroed, which finite inputs cannot show).
   [[3, 10, 12], [3, 12, 7], false, false],
   [[2, 7, 10], [2, 10, 6], false, false],
+  // Enough blocks for a grid by position of several workgroup rows, which runs rows first (COL_MAJOR), with a tail
+  // in rows and in columns.
+  [[200, 36], [36, 250], false, false],
+  [[200, 36], [250, 36], false, true],
 ];
 for (const [sa, sb, ta, tb] of matmulShapes) {
   const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];

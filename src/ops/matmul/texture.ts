@@ -165,13 +165,15 @@ function textureOperand(
 /**
  * The grid for matmul_texture's [column, row, batch] blocks on wgX x wgY workgroups: by position when that idles
  * under 1 lane in 16, else numbered flat (FLAT), which idles none but the last workgroup's tail. Position is kept
- * where it fits, since its square workgroups share more operand texels between neighbouring lanes.
+ * where it fits, since its square workgroups share more operand texels between neighbouring lanes. A grid by
+ * position with more than one row of workgroups is given rows first (COL_MAJOR), so that the workgroups run one
+ * after another share a panel of B.
  */
-export function blockGrid([cols, rows, batches]: [number, number, number], wgX: number, wgY: number): { flat: boolean; workgroups: [number, number, number] } {
-  const byPosition: [number, number, number] = [Math.ceil(cols / wgX), Math.ceil(rows / wgY), batches];
-  if (byPosition[0] * wgX * byPosition[1] * wgY * 15 <= cols * rows * 16) return { flat: false, workgroups: byPosition };
-  const [x, y] = gridFor(cols * rows * batches, wgX * wgY);
-  return { flat: true, workgroups: [x, y, 1] };
+export function blockGrid([cols, rows, batches]: [number, number, number], wgX: number, wgY: number): { flat: boolean; colMajor: boolean; workgroups: [number, number, number] } {
+  const [x, y] = [Math.ceil(cols / wgX), Math.ceil(rows / wgY)];
+  if (x * wgX * y * wgY * 15 <= cols * rows * 16) return y > 1 ? { flat: false, colMajor: true, workgroups: [y, x, batches] } : { flat: false, colMajor: false, workgroups: [x, y, batches] };
+  const [fx, fy] = gridFor(cols * rows * batches, wgX * wgY);
+  return { flat: true, colMajor: false, workgroups: [fx, fy, 1] };
 }
 
 /**
@@ -232,7 +234,7 @@ export function textureMatmul(device: GpuDevice, a: Operand, b: Operand, bias: G
       const grid = blockGrid(blocks, wgX, wgY);
       device.dispatch({
         kernel: 'matmul_texture',
-        constants: { ...constants, FLAT: grid.flat },
+        constants: { ...constants, FLAT: grid.flat, COL_MAJOR: grid.colMajor },
         uniforms: params('matmul_texture', {
           m: mc,
           n,
