@@ -1,7 +1,7 @@
 import { gridFor } from '../device/device.js';
 import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
-import { broadcastShapes, broadcastStrides, numel, sameShape, type Shape } from '../tensor/dims.js';
+import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/dims.js';
 import { Tensor } from '../tensor/tensor.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
@@ -87,11 +87,11 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('binary', 'WG'));
     // Operands of the output's shape may be read from staged textures (staged.ts): both, or the one beside a scalar,
     // which is read from its buffer.
-    const full = (t: { shape: Shape }) => sameShape(t.shape, out.shape);
-    const scalarA = !same && numel(a.shape) === 1 && full(b);
-    const scalarB = !same && numel(b.shape) === 1 && full(a);
-    const staged = scalarA || scalarB ? [scalarA ? b.buffer : a.buffer] : [a.buffer, b.buffer];
-    const inputs = readInputs(device, staged, Math.ceil(n / 4), { stage: same || scalarA || scalarB });
+    const scalarA = !same && numel(a.shape) === 1 && sameShape(b.shape, out.shape);
+    const scalarB = !same && numel(b.shape) === 1 && sameShape(a.shape, out.shape);
+    const scalar = scalarA ? a.buffer : scalarB ? b.buffer : null;
+    const staged = scalar === null ? [a.buffer, b.buffer] : [scalarA ? b.buffer : a.buffer];
+    const inputs = readInputs(device, staged, Math.ceil(n / 4), { stage: same || scalar !== null });
     const entryPoint = !inputs.staged ? 'main' : same ? 'main_same_staged' : 'main_scalar_staged';
     device.dispatch({
       kernel: 'binary',
@@ -115,7 +115,8 @@ const binaryOp = defineOp<{ fn: BinaryName }>({
         b_strides: walk.b,
       }),
       textures: inputs.textures,
-      read: !inputs.staged ? [a.buffer, b.buffer] : same ? [] : [scalarA ? a.buffer : b.buffer],
+      // main binds a and b; the staged entries bind their textures, and the scalar entry the scalar after them.
+      read: !inputs.staged ? [a.buffer, b.buffer] : scalar === null ? [] : [scalar],
       write: [out.buffer],
       workgroups: grid,
     });

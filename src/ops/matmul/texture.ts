@@ -171,7 +171,10 @@ function textureOperand(
  */
 export function blockGrid([cols, rows, batches]: [number, number, number], wgX: number, wgY: number): { flat: boolean; colMajor: boolean; workgroups: [number, number, number] } {
   const [x, y] = [Math.ceil(cols / wgX), Math.ceil(rows / wgY)];
-  if (x * wgX * y * wgY * 15 <= cols * rows * 16) return y > 1 ? { flat: false, colMajor: true, workgroups: [y, x, batches] } : { flat: false, colMajor: false, workgroups: [x, y, batches] };
+  if (x * wgX * y * wgY * 15 <= cols * rows * 16) {
+    const colMajor = y > 1;
+    return { flat: false, colMajor, workgroups: colMajor ? [y, x, batches] : [x, y, batches] };
+  }
   const [fx, fy] = gridFor(cols * rows * batches, wgX * wgY);
   return { flat: true, colMajor: false, workgroups: [fx, fy, 1] };
 }
