@@ -69,19 +69,22 @@ const tf: Tf | null = peerList.includes('webgpu') || peerList.includes('wasm') ?
 // 4-40 GFLOP/s at 1024^3) unless OPENBLAS_CORETYPE names it (SkylakeX for AVX-512, Haswell or Zen for AVX2).
 let torch: TorchPeer | null = null;
 if (peerList.includes('torch')) {
+  const torchLines = header.length;
   const found = findTorchPython(args.python ? [args.python] : ['python3', '/usr/bin/python3']);
   if ('why' in found) {
-    header.push(`torch peer: not available (${found.why}); on Debian: apt-get install python3-torch`);
+    header.push(`torch peer: not available (${found.why}); on Debian: apt-get install python3-torch libopenblas0`);
   } else {
     try {
       torch = await startTorch(found.python);
       const b = torch.build;
       header.push(`torch ${b.torch} (${b.python}) on the CPU, ${b.threads} intra-op thread(s), BLAS ${b.openblasConfig ?? b.blas}${b.openblasCore ? `, core type ${b.openblasCore}` : ''} (OPENBLAS_CORETYPE=${b.coretype || 'unset'})`);
+      // python3-torch alone brings Debian's reference BLAS, a few GFLOP/s: a peer no user would keep.
+      if (!b.openblasCore) header.push(`torch peer warning: its BLAS (${b.blasLibrary ?? 'not found'}) is not OpenBLAS, so its matmuls run far below this CPU; on Debian: apt-get install libopenblas0`);
     } catch (err) {
       header.push(`torch peer: failed to start (${(err as Error).message})`);
     }
   }
-  console.log(header[header.length - 1]);
+  console.log(header.slice(torchLines).join('\n'));
 }
 
 // A real GPU finishes a small op in microseconds, well under the cost of one submit and wait. Cases faster than this

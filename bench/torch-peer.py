@@ -28,13 +28,27 @@ def blas_info():
     return config[start + len("BLAS_INFO="):].split(",")[0].strip() if start >= 0 else "unknown"
 
 
-def openblas_core():
+def blas_library():
+    """The libblas torch loaded, as a real path: Debian's torch links libblas.so.3, and the alternatives system decides
+    whether that is OpenBLAS or the reference BLAS (libblas3, which python3-torch pulls in alone and which runs
+    matmuls at a few GFLOP/s)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "blas" in line.rsplit("/", 1)[-1]}
+    except OSError:
+        return None
+    return next((os.path.realpath(p) for p in sorted(paths) if p.startswith("/")), None)
+
+
+def openblas_core(library):
     # OpenBLAS says which kernels it picked; 0.3.21 misdetects these VMs (Prescott) unless OPENBLAS_CORETYPE is set.
+    # The library torch loaded is asked first: an OpenBLAS that is installed but not selected says nothing about it.
     try:
         import ctypes
         import ctypes.util
 
-        for name in ("libopenblas.so.0", "libopenblasp.so.0", ctypes.util.find_library("openblas") or ""):
+        names = [library] if library else ["libopenblas.so.0", "libopenblasp.so.0", ctypes.util.find_library("openblas")]
+        for name in names:
             if not name:
                 continue
             try:
@@ -162,10 +176,12 @@ def timed(fn, runs, min_run_ms, warm_ms, max_reps=1000):
 
 
 def main():
-    core, config = openblas_core()
+    library = blas_library()
+    core, config = openblas_core(library)
     print(json.dumps({
         "torch": torch.__version__,
         "blas": blas_info(),
+        "blasLibrary": library,
         "openblasCore": core,
         "openblasConfig": config,
         "coretype": os.environ.get("OPENBLAS_CORETYPE", ""),

@@ -10,6 +10,8 @@ export type TorchRequest = { op: string } & Record<string, number | boolean | nu
 export interface TorchBuild {
   torch: string;
   blas: string;
+  /** The libblas torch loaded (real path), or null where /proc/self/maps could not be read. */
+  blasLibrary: string | null;
   openblasCore: string | null;
   openblasConfig: string | null;
   coretype: string;
