@@ -4,12 +4,12 @@
 // this machine's adapter in one run, and optionally PyTorch on the CPU (--peers ...,torch; bench/torch.ts). Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
 import { cpus } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as wg from '../src/node.js';
 import type { Timing } from '../src/node.js';
 import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
 import { threadProbe } from './thread-probe.js';
-import { findTorchPython, startTorch, type TorchPeer } from './torch.js';
+import { cpuFlags, findTorchPython, startTorch, torchWarnings, type TorchPeer } from './torch.js';
 import { cases, type Case } from './cases.js';
 import { parseFlags } from '../scripts/cli.js';
 
@@ -67,17 +67,6 @@ const tf: Tf | null = peerList.includes('webgpu') || peerList.includes('wasm') ?
 
 // PyTorch's CPU speed follows its BLAS, and OpenBLAS 0.3.21 misdetects some VMs' CPUs (Sapphire Rapids as Prescott,
 // 4-40 GFLOP/s at 1024^3) unless OPENBLAS_CORETYPE names it (SkylakeX for AVX-512, Haswell or Zen for AVX2).
-// OpenBLAS's kernel sets that use AVX2 or wider; any other on a CPU with AVX2 is a misdetection.
-const AVX2_CORES = ['Haswell', 'Zen', 'SkylakeX', 'Cooperlake', 'SapphireRapids'];
-// The CPU's feature flags as Linux lists them (empty elsewhere: then no warning is given).
-const cpuFlags = (): Set<string> => {
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
-    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
-  } catch {
-    return new Set();
-  }
-};
 let torch: TorchPeer | null = null;
 if (peerList.includes('torch')) {
   const torchLines = header.length;
@@ -89,12 +78,7 @@ if (peerList.includes('torch')) {
       torch = await startTorch(found.python);
       const b = torch.build;
       header.push(`torch ${b.torch} (${b.python}) on the CPU, ${b.threads} intra-op thread(s), BLAS ${b.openblasConfig ?? b.blas}${b.openblasCore ? `, core type ${b.openblasCore}` : ''} (OPENBLAS_CORETYPE=${b.coretype || 'unset'})`);
-      // python3-torch alone brings Debian's reference BLAS, a few GFLOP/s: a peer no user would keep.
-      if (!b.openblasCore) header.push(`torch peer warning: its BLAS (${b.blasLibrary ?? 'not found'}) is not OpenBLAS, so its matmuls run far below this CPU; on Debian: apt-get install libopenblas0`);
-      else if (!AVX2_CORES.includes(b.openblasCore) && cpuFlags().has('avx2')) {
-        const fix = cpuFlags().has('avx512f') ? 'SkylakeX' : 'Haswell (Intel) or Zen (AMD)';
-        header.push(`torch peer warning: OpenBLAS chose its ${b.openblasCore} kernels on a CPU with AVX2${cpuFlags().has('avx512f') ? ' and AVX-512' : ''}, so its matmuls run far below this CPU; set OPENBLAS_CORETYPE=${fix}`);
-      }
+      header.push(...torchWarnings(b, cpuFlags()));
     } catch (err) {
       header.push(`torch peer: failed to start (${(err as Error).message})`);
     }

@@ -1,6 +1,7 @@
 // PyTorch on the CPU as an optional bench peer: bench/torch-peer.py in a Python child process, one JSON request a
 // line. Absent Python or torch, the peer reports why and the bench goes on without it.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Timing } from '../src/node.js';
@@ -23,6 +24,33 @@ export interface TorchPeer {
   build: TorchBuild;
   time(req: TorchRequest, options: { runs: number; minRunMs: number; warmMs: number }): Promise<Timing | null>;
   close(): void;
+}
+
+// OpenBLAS's kernel sets that use AVX2 or wider; any other on a CPU with AVX2 is a misdetection.
+const AVX2_CORES = ['Haswell', 'Zen', 'SkylakeX', 'Cooperlake', 'SapphireRapids'];
+
+/** The CPU's feature flags as Linux lists them in /proc/cpuinfo (given, or read); empty where there is none. */
+export function cpuFlags(cpuinfo?: string): Set<string> {
+  try {
+    const line = (cpuinfo ?? readFileSync('/proc/cpuinfo', 'utf8')).split('\n').find((l) => l.startsWith('flags'));
+    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Header lines for a torch peer that would not show this CPU's speed: a BLAS that is not OpenBLAS (python3-torch
+ * alone brings Debian's reference BLAS, 5 GFLOP/s at 1024^3), or OpenBLAS kernels older than AVX2 on a CPU that
+ * has it (0.3.21 took Sapphire Rapids for a Prescott), each with its fix.
+ */
+export function torchWarnings(build: Pick<TorchBuild, 'openblasCore' | 'blasLibrary'>, flags: Set<string>): string[] {
+  if (!build.openblasCore) {
+    return [`torch peer warning: its BLAS (${build.blasLibrary ?? 'not found'}) is not OpenBLAS, so its matmuls run far below this CPU; on Debian: apt-get install libopenblas0`];
+  }
+  if (AVX2_CORES.includes(build.openblasCore) || !flags.has('avx2')) return [];
+  const avx512 = flags.has('avx512f');
+  return [`torch peer warning: OpenBLAS chose its ${build.openblasCore} kernels on a CPU with AVX2${avx512 ? ' and AVX-512' : ''}, so its matmuls run far below this CPU; set OPENBLAS_CORETYPE=${avx512 ? 'SkylakeX' : 'Haswell (Intel) or Zen (AMD)'}`];
 }
 
 const SCRIPT = fileURLToPath(new URL('./torch-peer.py', import.meta.url));

@@ -11,6 +11,7 @@ import { VERSION } from '../src/generated/version.js';
 import { cpuIds } from '../src/platform/node.js';
 import { chooseTile, rankTiles } from '../src/ops/matmul/tile-cost.js';
 import { gpu } from './helpers.js';
+import { cpuFlags, torchWarnings } from '../bench/torch.js';
 
 const dir = `out/test/tuning-${process.pid}`;
 const tuning = suite('kernel tuning and the bench');
@@ -227,6 +228,19 @@ tuning('the tuning key names the CPU under a software adapter, so a new CPU re-t
   const xeon = { ...report, software: true, cpu: '2 x Intel(R) Xeon(R) Platinum 8481C' };
   assert.is.not(adapterKey(amd, '0.1.0'), adapterKey(xeon, '0.1.0'));
   assert.ok(adapterKey(xeon, '0.1.0').includes('Intel(R) Xeon(R) Platinum 8481C'));
+});
+
+tuning('the bench warns when its torch peer would not show the CPU\'s speed, and names the fix', () => {
+  const flags = cpuFlags('processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma avx512f avx512bw\n');
+  assert.ok(flags.has('avx2') && flags.has('avx512f'));
+  assert.is(cpuFlags('processor\t: 0\n').size, 0, 'no flags line, no flags');
+  const reference = torchWarnings({ openblasCore: null, blasLibrary: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0' }, flags);
+  assert.is(reference.length, 1);
+  assert.match(reference[0], /blas\/libblas\.so\.3\.11\.0\) is not OpenBLAS.*apt-get install libopenblas0/);
+  assert.match(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, flags)[0], /Prescott kernels on a CPU with AVX2 and AVX-512.*OPENBLAS_CORETYPE=SkylakeX/);
+  assert.match(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 avx avx2\n'))[0], /OPENBLAS_CORETYPE=Haswell \(Intel\) or Zen \(AMD\)/);
+  assert.equal(torchWarnings({ openblasCore: 'Cooperlake', blasLibrary: null }, flags), [], 'Zen 4 detected as Cooperlake is right');
+  assert.equal(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 sse3\n')), [], 'a CPU without AVX2');
 });
 
 tuning.run();
