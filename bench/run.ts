@@ -189,6 +189,13 @@ if (interleave) {
   for (const [i, c] of selected.entries()) await timeTorch(c, rows[i]);
 }
 torch?.close();
+// The same probe after the cases: these VMs change speed within a run, and a table is read differently when the
+// machine ended slower (or faster) than it began. After the last case it can slow no kernel.
+const probeAfter = probe ? await threadProbe() : null;
+if (probeAfter) {
+  header.push(`machine state after the cases: the busy loop took ${probeAfter.oneMs} ms on one thread and ${probeAfter.twoMs} ms on each of two (${probeAfter.cores} cores' worth)`);
+  console.log(header[header.length - 1]);
+}
 if (peerList.length > 0) {
   const cell = (row: Row, peer: string) => `${fmt(row.peers[peer]).padStart(8)} ${ratio(row.wgrad, row.peers[peer]).padStart(7)}`;
   for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}${torch ? ` | torch ${cell(row, 'torch')}` : ''}`);
@@ -207,4 +214,4 @@ if (markdown) {
   writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
 }
 const json = args.json || undefined;
-if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpuName, runs, order: interleave ? 'interleaved' : 'blocks', rows }, null, 1));
+if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpuName, runs, order: interleave ? 'interleaved' : 'blocks', machineState: probe && { before: probe, after: probeAfter }, rows }, null, 1));
