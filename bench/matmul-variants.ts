@@ -4,15 +4,11 @@ import { cpus } from 'node:os';
 import * as wg from '../src/node.js';
 import { parseFlags } from '../scripts/cli.js';
 
-const info = await wg.init({ log: false });
 const args = parseFlags('npx tsx bench/matmul-variants.ts', 'Times every matmul variant on square products of the given sizes.', {
-  sizes: { type: 'string', default: '256,512,1024,2048', description: 'comma-separated sizes n of the n x n x n products' },
+  sizes: { type: 'integers', default: [256, 512, 1024, 2048], min: 1, description: 'sizes n of the n x n x n products' },
 });
-const sizes = args.sizes.split(',').map(Number);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
-  process.stderr.write(`--sizes takes whole numbers separated by commas, got '${args.sizes}'.\n`);
-  process.exit(2);
-}
+const sizes = args.sizes;
+const info = await wg.init({ log: false });
 console.log(`adapter: ${info.description}`);
 console.log(`node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}`);
 

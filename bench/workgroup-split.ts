@@ -10,16 +10,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as wg from '../src/node.js';
 import { getDevice } from '../src/device/runtime.js';
+import { timeInTurn } from '../src/device/timing.js';
 import { parseFlags } from '../scripts/cli.js';
 
 const args = parseFlags('node scripts/run.mjs bench/workgroup-split.ts', 'Times uneven dispatches and reads the threads\' CPU time during matmuls.', {
-  sizes: { type: 'string', default: '1024,2048', description: 'comma-separated sizes n of the n x n x n products' },
+  sizes: { type: 'integers', default: [1024, 2048], min: 1, description: 'sizes n of the n x n x n products' },
 });
-const sizes = args.sizes.split(',').map(Number);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1)) {
-  process.stderr.write(`--sizes takes whole numbers separated by commas, got '${args.sizes}'.\n`);
-  process.exit(2);
-}
+const sizes = args.sizes;
 const info = await wg.init({ log: false });
 console.log(`adapter: ${info.description}${info.adapter?.cpu ? ` | ${info.adapter.cpu}` : ''}`);
 const device = getDevice().device;
@@ -51,23 +48,22 @@ const groups = modes.map((_, m) => {
   device.queue.writeBuffer(u, 0, new Uint32Array([m, 0, 0, 0]));
   return device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }, { binding: 1, resource: { buffer: u } }] });
 });
-const once = async (m: number): Promise<number> => {
-  const t0 = performance.now();
-  const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  pass.setPipeline(pipeline);
-  pass.setBindGroup(0, groups[m]);
-  pass.dispatchWorkgroups(WORKGROUPS);
-  pass.end();
-  device.queue.submit([enc.finish()]);
+// The three dispatches timed in turn (timeInTurn), so that a change in the machine's speed slows each alike.
+const dispatch = async (m: number, reps: number): Promise<void> => {
+  for (let i = 0; i < reps; i++) {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, groups[m]);
+    pass.dispatchWorkgroups(WORKGROUPS);
+    pass.end();
+    device.queue.submit([enc.finish()]);
+  }
   await device.queue.onSubmittedWorkDone();
-  return performance.now() - t0;
 };
-for (let m = 0; m < modes.length; m++) await once(m);
-const times: number[][] = modes.map(() => []);
-for (let round = 0; round < 7; round++) for (let m = 0; m < modes.length; m++) times[m].push(await once(m));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`${WORKGROUPS} workgroups, 7 rounds in turn: ${modes.map((name, m) => `${name} ${median(times[m]).toFixed(0)} ms`).join(', ')}`);
+const ROUNDS = 7;
+const timed = await timeInTurn(modes.map((_, m) => m), dispatch, { rounds: ROUNDS, minRunMs: 20, maxReps: 10 });
+console.log(`${WORKGROUPS} workgroups, ${ROUNDS} rounds in turn: ${modes.map((name, m) => `${name} ${timed[m].median.toFixed(0)} ms`).join(', ')}`);
 
 // Each thread's user + system CPU time in ms (clock ticks of 10 ms).
 function threadTimes(): Map<string, number> {

@@ -9,6 +9,8 @@ import { parseArgs } from 'node:util';
 export type Flag =
   | { type: 'string'; default: string; description: string; choices?: readonly string[] }
   | { type: 'number'; default: number; description: string; integer?: boolean; min?: number }
+  // Comma-separated whole numbers, each at least `min` (a list of sizes, say).
+  | { type: 'integers'; default: readonly number[]; description: string; min?: number }
   | { type: 'boolean'; default: boolean; description: string };
 
 type Values<S extends Record<string, Flag>> = { [K in keyof S]: S[K]['default'] };
@@ -17,8 +19,8 @@ const DEBUG: Flag = { type: 'boolean', default: false, description: "show Dawn's
 
 function usageText(command: string, summary: string, spec: Record<string, Flag>): string {
   const rows = Object.entries(spec).map(([name, f]) => {
-    const left = f.type === 'boolean' ? `--${name}` : `--${name} <${f.type === 'number' ? 'n' : 'value'}>`;
-    const def = f.type === 'string' && f.default === '' ? 'unset' : JSON.stringify(f.default);
+    const left = f.type === 'boolean' ? `--${name}` : `--${name} <${f.type === 'number' ? 'n' : f.type === 'integers' ? 'n,n,...' : 'value'}>`;
+    const def = f.type === 'string' && f.default === '' ? 'unset' : f.type === 'integers' ? f.default.join(',') : JSON.stringify(f.default);
     const allowed = f.type === 'string' && f.choices ? `; one of ${f.choices.join(', ')}` : '';
     return `  ${left.padEnd(28)} ${f.description} (default: ${def}${allowed})`;
   });
@@ -44,7 +46,7 @@ export function parseFlags<S extends Record<string, Flag>>(command: string, summ
     console.log(usage);
     process.exit(0);
   }
-  const out: Record<string, string | number | boolean> = {};
+  const out: Record<string, string | number | boolean | readonly number[]> = {};
   for (const [name, f] of Object.entries(full)) {
     const raw = values[name];
     if (raw === undefined) {
@@ -55,6 +57,12 @@ export function parseFlags<S extends Record<string, Flag>>(command: string, summ
       if (f.integer && !Number.isInteger(n)) fail(`--${name} takes a whole number, got '${raw}'.`);
       if (f.min !== undefined && n < f.min) fail(`--${name} must be at least ${f.min}, got ${n}.`);
       out[name] = n;
+    } else if (f.type === 'integers') {
+      const list = String(raw).split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+      if (list.some((n) => !Number.isInteger(n))) fail(`--${name} takes whole numbers separated by commas, got '${raw}'.`);
+      const low = list.find((n) => f.min !== undefined && n < f.min);
+      if (low !== undefined) fail(`--${name}: each number must be at least ${f.min}, got ${low}.`);
+      out[name] = list;
     } else if (f.type === 'string') {
       if (f.choices && !f.choices.includes(raw as string)) fail(`--${name} takes one of ${f.choices.join(', ')}, got '${raw}'.`);
       out[name] = raw as string;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { suite } from 'uvu';
@@ -241,6 +241,25 @@ tuning('the bench warns when its torch peer would not show the CPU\'s speed, and
   assert.match(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 avx avx2\n'))[0], /OPENBLAS_CORETYPE=Haswell \(Intel\) or Zen \(AMD\)/);
   assert.equal(torchWarnings({ openblasCore: 'Cooperlake', blasLibrary: null }, flags), [], 'Zen 4 detected as Cooperlake is right');
   assert.equal(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 sse3\n')), [], 'a CPU without AVX2');
+});
+
+tuning('a list flag (--sizes) takes comma-separated whole numbers, and says what is wrong with a bad one', () => {
+  // bench/matmul-variants.ts parses its flags before it opens the adapter, so these exit at once.
+  const run = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'bench/matmul-variants.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const help = run('--help');
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /--sizes <n,n,\.\.\.> +sizes n of the n x n x n products \(default: 256,512,1024,2048\)/);
+  for (const [arg, message] of [
+    ['64,x', /--sizes takes whole numbers separated by commas, got '64,x'/],
+    ['64,,128', /--sizes takes whole numbers separated by commas, got '64,,128'/],
+    ['1.5', /--sizes takes whole numbers separated by commas, got '1.5'/],
+    ['64,0', /--sizes: each number must be at least 1, got 0/],
+  ] as [string, RegExp][]) {
+    const r = run('--sizes', arg);
+    assert.is(r.status, 2, arg);
+    assert.match(r.stderr, message);
+    assert.not.match(r.stderr, /\n\s+at /, 'no stack trace');
+  }
 });
 
 tuning.run();
