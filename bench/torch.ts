@@ -5,6 +5,9 @@ import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Timing } from '../src/node.js';
+import { cpuFlags } from '../src/platform/node.js';
+
+export { cpuFlags };
 
 export type TorchRequest = { op: string } & Record<string, number | boolean | number[] | string>;
 
@@ -28,16 +31,6 @@ export interface TorchPeer {
 
 // OpenBLAS's kernel sets that use AVX2 or wider; any other on a CPU with AVX2 is a misdetection.
 const AVX2_CORES = ['Haswell', 'Zen', 'SkylakeX', 'Cooperlake', 'SapphireRapids'];
-
-/** The CPU's feature flags as Linux lists them in /proc/cpuinfo (given, or read); empty where there is none. */
-export function cpuFlags(cpuinfo?: string): Set<string> {
-  try {
-    const line = (cpuinfo ?? readFileSync('/proc/cpuinfo', 'utf8')).split('\n').find((l) => l.startsWith('flags'));
-    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
-  } catch {
-    return new Set();
-  }
-}
 
 /**
  * Header lines for a torch peer that would not show this CPU's speed: a BLAS that is not OpenBLAS (python3-torch

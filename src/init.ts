@@ -17,7 +17,11 @@ export interface InitOptions {
    * whether the adapter is a software one, since kernels run far slower there.
    */
   log?: boolean;
-  /** Time the kernel variants once per adapter and keep the fastest (default true; WGRAD_TUNE=0 turns it off). */
+  /**
+   * Time the kernel variants once per adapter and keep the fastest (default true; WGRAD_TUNE=0 turns it off). Under
+   * Node on an AVX-512 CPU this also times llvmpipe's vector width, once per CPU, before the software adapter opens
+   * (platform/vector-width.ts); LP_NATIVE_VECTOR_WIDTH, when set, is left as it is.
+   */
   tune?: boolean;
 }
 
@@ -39,10 +43,14 @@ export async function init(options: InitOptions = {}): Promise<RuntimeInfo> {
   if (!ADAPTERS.includes(adapter)) throw new WgradError(`init(): adapter '${String(adapter)}' is not one of ${ADAPTERS.join(', ')}; use one of auto, gpu, opengl, opengles.`);
   const log = options.log ?? true;
   if (backend === 'webgpu' && !currentDevice()) {
-    const gpu = await openDevice({ adapter, debug: options.debug });
-    if (log) console.log(`wgrad: WebGPU adapter ${describeAdapter(gpu.report)}`);
+    const tune = (options.tune ?? true) && env('WGRAD_TUNE') !== '0';
+    const gpu = await openDevice({ adapter, debug: options.debug, tune, announce: log ? (line) => console.log(`wgrad: ${line}`) : undefined });
+    if (log) {
+      console.log(`wgrad: WebGPU adapter ${describeAdapter(gpu.report)}`);
+      for (const note of gpu.report.notes) console.log(`wgrad: ${note}`);
+    }
     setBackend('webgpu');
-    if ((options.tune ?? true) && env('WGRAD_TUNE') !== '0') {
+    if (tune) {
       const result = await autotune(gpu);
       if (log && !result.fromCache) {
         console.log(`wgrad: tuned matmul for this adapter: ${result.matmul} (${Object.entries(result.measuredMs).map(([k, v]) => `${k} ${v.toFixed(1)} ms`).join(', ')} at 512^3)`);

@@ -1,5 +1,5 @@
 import { DeviceError } from '../errors.js';
-import { host, type AdapterChoice, type FoundGpuAdapter } from '../platform/host.js';
+import { host, type AdapterChoice, type AdapterRequestOptions, type FoundGpuAdapter } from '../platform/host.js';
 
 export type { AdapterChoice } from '../platform/host.js';
 
@@ -15,6 +15,8 @@ export interface AdapterReport {
   featureLevel: 'core' | 'compatibility';
   /** For software adapters, the CPU that runs them ('2 x Intel Xeon ...'); '' for hardware ones. */
   cpu: string;
+  /** What the host decided while opening it (llvmpipe's vector width, when it was timed), one line each. */
+  notes: string[];
 }
 
 export interface FoundAdapter {
@@ -25,9 +27,9 @@ export interface FoundAdapter {
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basic render/i;
 
 /** Finds an adapter in the host's order of preference (see platform/dawn.ts and platform/browser.ts). */
-export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> {
+export async function findAdapter(choice: AdapterChoice, options: AdapterRequestOptions = {}): Promise<FoundAdapter> {
   const platform = await host();
-  const { found, tried, hint } = await platform.requestAdapter(choice);
+  const { found, tried, hint, notes } = await platform.requestAdapter(choice, options);
   if (!found) throw new DeviceError(`No WebGPU adapter found (asked for '${choice}'). Tried: ${tried.join('; ')}.\n${hint}`);
   const info = found.adapter.info;
   const description = info.description ?? '';
@@ -40,6 +42,7 @@ export async function findAdapter(choice: AdapterChoice): Promise<FoundAdapter> 
     software: found.fallback || SOFTWARE.test(`${info.device} ${description} ${info.vendor} ${info.architecture}`),
     featureLevel: found.featureLevel,
     cpu: '',
+    notes: notes ?? [],
   };
   if (report.software) report.cpu = platform.cpuModel();
   return { adapter: found.adapter, report };

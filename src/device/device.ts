@@ -30,6 +30,10 @@ export interface DeviceOptions {
   debug?: boolean;
   /** Submit after this many recorded dispatches even without a sync point. */
   maxBatch?: number;
+  /** Whether the host may time its own settings before opening the adapter (llvmpipe's vector width); default true. */
+  tune?: boolean;
+  /** Where to say that such a timing has started. */
+  announce?: (line: string) => void;
 }
 
 interface BindingCounts {
@@ -109,7 +113,7 @@ export class GpuDevice {
   }
 
   static async create(options: DeviceOptions = {}): Promise<GpuDevice> {
-    const { adapter, report } = await findAdapter(options.adapter ?? 'auto');
+    const { adapter, report } = await findAdapter(options.adapter ?? 'auto', { tune: options.tune, announce: options.announce });
     const l = adapter.limits;
     // The defaults are far below what the adapters offer; ask for what is there.
     const device = await adapter.requestDevice({

@@ -13,6 +13,24 @@ export interface TuningRecord {
   date: string;
   /** tuneTiles(): per variant and problem (device/choice.ts tileKey), the texture tile chosen and each one timed. */
   tiles?: Record<string, TileRecord>;
+  /** platform/vector-width.ts: llvmpipe's vector width timed on this CPU (Node only). */
+  vectorWidth?: VectorWidthRecord;
+}
+
+export interface VectorWidthRecord {
+  /** The width chosen: 512 is set as LP_NATIVE_VECTOR_WIDTH, 256 is llvmpipe's default. */
+  width: 256 | 512;
+  /** The geometric mean over the cases of the 256-bit time over the 512-bit time (0 where nothing was timed). */
+  gain: number;
+  /** Per width, each case's fastest per-op milliseconds. */
+  measuredMs: Record<'256' | '512', Record<string, number>>;
+  /** Per width, the adapter name the probe opened (llvmpipe names its width and LLVM version). */
+  adapters: Partial<Record<'256' | '512', string>>;
+  date: string;
+  /** How long the probes took, in seconds. */
+  seconds?: number;
+  /** Why the width was left alone: a probe failed, or the OpenGL adapter is not llvmpipe. */
+  error?: string;
 }
 
 export interface TileRecord {
@@ -38,6 +56,15 @@ export interface AdapterRequest {
   found: FoundGpuAdapter | null;
   tried: string[];
   hint: string;
+  /** What the host decided while opening it, one line each, for the log (llvmpipe's vector width). */
+  notes?: string[];
+}
+
+export interface AdapterRequestOptions {
+  /** Whether the host may time its own settings before opening (llvmpipe's vector width); init()'s `tune`. */
+  tune?: boolean;
+  /** Where to say that such a timing has started (init()'s `log`); silent when absent. */
+  announce?: (line: string) => void;
 }
 
 export interface Host {
@@ -59,7 +86,7 @@ export interface Host {
   /** The CPU model ('2 x AMD EPYC'), or '' where the host does not say: a software adapter runs on it. */
   cpuModel(): string;
   /** Asks for a WebGPU adapter: Dawn's backends in turn under Node, navigator.gpu in a browser. */
-  requestAdapter(choice: AdapterChoice): Promise<AdapterRequest>;
+  requestAdapter(choice: AdapterChoice, options?: AdapterRequestOptions): Promise<AdapterRequest>;
   /** Autotune results by adapter key: a JSON file under the user's cache folder in Node, localStorage in a browser. */
   readTuning(): Promise<Record<string, TuningRecord>>;
   writeTuning(cache: Record<string, TuningRecord>): Promise<void>;

@@ -4,6 +4,7 @@ import { appendFile, mkdir, open, readFile, rename, rm } from 'node:fs/promises'
 import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { requestDawnAdapter } from './dawn.js';
+import { probeWidth, type WidthContext } from './vector-width.js';
 import type { Host, TuningRecord } from './host.js';
 
 /**
@@ -23,6 +24,16 @@ export function cpuIds(cpuinfo?: string): string {
   const family = /^cpu family\s*:\s*(\d+)/m.exec(text);
   const model = /^model\s*:\s*(\d+)/m.exec(text);
   return family && model ? ` (family ${family[1]}, model ${model[1]})` : '';
+}
+
+/** The CPU's feature flags as Linux lists them in /proc/cpuinfo (given, or read); empty where there is none. */
+export function cpuFlags(cpuinfo?: string): Set<string> {
+  try {
+    const line = (cpuinfo ?? readFileSync('/proc/cpuinfo', 'utf8')).split('\n').find((l) => l.startsWith('flags'));
+    return new Set(line ? line.slice(line.indexOf(':') + 1).trim().split(/\s+/) : []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** Where autotune results live: $XDG_CACHE_HOME/wgrad/tuning.json, else ~/.cache/wgrad/tuning.json. */
@@ -55,6 +66,23 @@ function hasSharedLibrary(name: string): boolean {
   return dirs.some((d) => existsSync(join(d, name)));
 }
 
+function cpuModel(): string {
+  const list = cpus();
+  return list.length ? `${list.length} x ${list[0].model.trim()}${cpuIds()}` : '';
+}
+
+/** What llvmpipe's vector-width choice needs from this host: the process's own environment is where it sets it. */
+function widthContext(): WidthContext {
+  return {
+    env: process.env,
+    flags: cpuFlags(),
+    cpuModel: cpuModel(),
+    readTuning: () => nodeHost.readTuning(),
+    writeTuning: (c) => nodeHost.writeTuning(c),
+    probe: (width) => probeWidth(width, process.env),
+  };
+}
+
 export const nodeHost: Host = {
   kind: 'node',
   async readFile(path) {
@@ -63,11 +91,8 @@ export const nodeHost: Host = {
   },
   writeFileAtomic,
   hasSharedLibrary,
-  requestAdapter: (choice) => requestDawnAdapter(choice, hasSharedLibrary),
-  cpuModel: () => {
-    const list = cpus();
-    return list.length ? `${list.length} x ${list[0].model.trim()}${cpuIds()}` : '';
-  },
+  requestAdapter: (choice, options) => requestDawnAdapter(choice, { hasSharedLibrary, width: widthContext() }, options),
+  cpuModel,
   async appendFile(path, text) {
     await mkdir(dirname(path), { recursive: true });
     await appendFile(path, text);
