@@ -109,24 +109,23 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
     const runs: Record<VectorWidth, ProbeResult[]> = { 256: [], 512: [] };
     const started = Date.now();
     options.announce?.(`timing llvmpipe at 256 and 512 bits on this CPU (once per CPU, about 10 s; set LP_NATIVE_VECTOR_WIDTH to skip)`);
+    let decided: ReturnType<typeof decideWidth> | null = null;
     try {
       for (let round = 0; round < ROUNDS; round++) for (const w of WIDTHS) runs[w].push(await ctx.probe(w));
+      if (/llvmpipe/i.test(runs[256][0].adapter)) decided = decideWidth(runs);
     } catch (err) {
       if (err instanceof ProbeFailure && err.interrupted) {
         return { width: null, note: `llvmpipe's vector width was not measured (${err.message}); it will be on the next start` };
       }
-      const failed: VectorWidthRecord = { width: 256, gain: 0, measuredMs: { '256': {}, '512': {} }, adapters: {}, date: new Date().toISOString(), error: (err as Error).message };
+      const failed = leftAlone((err as Error).message, {});
       cache[key] = { ...cache[key], vectorWidth: failed, date: failed.date };
       await ctx.writeTuning(cache);
       return { width: null, note: `llvmpipe stays at its default width: timing 512 bits failed (${failed.error}). Delete the 'llvmpipe vector width' entry in the tuning cache to try again, or set LP_NATIVE_VECTOR_WIDTH yourself.`, key };
     }
     const adapters = { '256': runs[256][0].adapter, '512': runs[512][0].adapter };
-    if (!/llvmpipe/i.test(adapters['256'])) {
-      record = { width: 256, gain: 0, measuredMs: { '256': {}, '512': {} }, adapters, date: new Date().toISOString(), error: `the OpenGL adapter is ${adapters['256']}, not llvmpipe` };
-    } else {
-      const d = decideWidth(runs);
-      record = { width: d.width, gain: d.gain, measuredMs: { '256': d.fastestMs[256], '512': d.fastestMs[512] }, adapters, date: new Date().toISOString() };
-    }
+    record = decided
+      ? { width: decided.width, gain: decided.gain, measuredMs: { '256': decided.fastestMs[256], '512': decided.fastestMs[512] }, adapters, date: new Date().toISOString() }
+      : leftAlone(`the OpenGL adapter is ${adapters['256']}, not llvmpipe`, adapters);
     record.seconds = Math.round((Date.now() - started) / 100) / 10;
     cache[key] = { ...cache[key], vectorWidth: record, date: record.date };
     await ctx.writeTuning(cache);
@@ -136,6 +135,9 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
   if (record.width === 512) ctx.env.LP_NATIVE_VECTOR_WIDTH = '512';
   return { width: record.width === 512 ? 512 : null, note: measured ? describeRecord(record) : '', expectAdapter: record.adapters[String(record.width) as '256' | '512'], key };
 }
+
+/** The record of a width left at llvmpipe's default, and why. */
+const leftAlone = (error: string, adapters: VectorWidthRecord['adapters']): VectorWidthRecord => ({ width: 256, gain: 0, measuredMs: { '256': {}, '512': {} }, adapters, date: new Date().toISOString(), error });
 
 function isRecord(r: VectorWidthRecord): boolean {
   return (r.width === 256 || r.width === 512) && typeof r.gain === 'number' && typeof r.adapters === 'object' && r.adapters !== null;
@@ -184,8 +186,9 @@ export function probeWidth(width: VectorWidth, env: Record<string, string | unde
       const line = out.trim().split('\n').pop() ?? '';
       if (code === 0) {
         try {
-          const r = JSON.parse(line) as ProbeResult;
-          if (typeof r.adapter === 'string' && r.ms && Object.values(r.ms).every((v) => typeof v === 'number' && v > 0)) return resolve(r);
+          const r = JSON.parse(line) as { device?: string; description?: string; ms?: Record<string, number> };
+          const times = Object.values(r.ms ?? {});
+          if (times.length && times.every((v) => typeof v === 'number' && v > 0)) return resolve({ adapter: adapterName(r), ms: r.ms! });
         } catch {
           // reported below
         }

@@ -1,9 +1,9 @@
 // The child process that times llvmpipe at one vector width, for the Node platform's choice of width
 // (src/platform/vector-width.ts). llvmpipe fixes its width when the process opens the adapter, so each width needs a
 // process of its own; the parent sets LP_NATIVE_VECTOR_WIDTH and WGRAD_TUNE=0 for it and starts this file.
-// Prints one line of JSON: the adapter's name (with the driver's version) and each case's per-op milliseconds (the median of the timed runs).
+// Prints one line of JSON: the adapter's device and description (the parent names it with adapterName, so that
+// this program imports only the core) and each case's per-op milliseconds (the median of the timed runs).
 import { timeRepeated } from '../device/timing.js';
-import { adapterName } from '../platform/vector-width.js';
 import { init, matmul, permute, rand, softmax, sum, sync, tidy, type Tensor } from '../index.js';
 
 /**
@@ -31,5 +31,6 @@ for (const c of WIDTH_CASES) {
   ms[c.name] = timing.median;
   for (const x of inputs) x.dispose();
 }
-process.stdout.write(`${JSON.stringify({ adapter: adapterName(info.adapter!), ms })}\n`);
+const { device, description } = info.adapter!;
+process.stdout.write(`${JSON.stringify({ device, description, ms })}\n`);
 process.exit(0);
