@@ -45,8 +45,6 @@ const interleave = args.interleave;
 // The probe runs before the device opens: on an H100 over Vulkan, with the probe between opening the device and the
 // first case, the kernels then ran 4-5x slower (2048^3: 3.8 against 0.7 ms).
 const probe = quick ? null : await threadProbe();
-// Before init(): on an AVX-512 CPU, init() sets it itself when 512 bits timed faster (src/platform/vector-width.ts).
-const userWidth = process.env.LP_NATIVE_VECTOR_WIDTH;
 const info = await wg.init({ log: false, debug: args.debug });
 const version = wg.VERSION;
 const r = info.adapter!;
@@ -61,9 +59,10 @@ const header = [
 ];
 const bits = /llvmpipe.*?-(\d+)-bits/.exec(r.device || r.description)?.[1];
 if (bits) {
-  const why = userWidth !== undefined ? `LP_NATIVE_VECTOR_WIDTH=${userWidth}, set before the bench` : process.env.LP_NATIVE_VECTOR_WIDTH ? `LP_NATIVE_VECTOR_WIDTH=${process.env.LP_NATIVE_VECTOR_WIDTH}, set by wgrad: it timed faster on this CPU` : !cpuFlags().has('avx512f') ? "llvmpipe's default: this CPU has no AVX-512" : process.env.WGRAD_TUNE === '0' ? "llvmpipe's default: WGRAD_TUNE=0, not timed" : "llvmpipe's default: 512 bits did not time faster on this CPU";
-  header.push(`llvmpipe vector width: ${bits} bits (${why})`);
-  for (const note of r.notes) header.push(`wgrad: ${note}`);
+  const why = r.vectorWidth || 'not settled by wgrad';
+  const lines = [`llvmpipe vector width: ${bits} bits (${why})`, ...r.notes.map((note) => `wgrad: ${note}`)];
+  header.push(...lines);
+  console.log(lines.join('\n'));
 }
 header.push(`timing order: ${interleave ? 'interleaved, every library on a case before the next case' : "in blocks, each library's cases before the next library's"}`);
 console.log(header[header.length - 1]);

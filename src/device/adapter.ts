@@ -17,6 +17,8 @@ export interface AdapterReport {
   cpu: string;
   /** What the host decided while opening it (llvmpipe's vector width, when it was timed), one line each. */
   notes: string[];
+  /** Who set llvmpipe's vector width for this process and why (the user, wgrad's timing, or llvmpipe's default); '' where the host did not settle one. */
+  vectorWidth: string;
 }
 
 export interface FoundAdapter {
@@ -29,7 +31,7 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|microsoft basi
 /** Finds an adapter in the host's order of preference (see platform/dawn.ts and platform/browser.ts). */
 export async function findAdapter(choice: AdapterChoice, options: AdapterRequestOptions = {}): Promise<FoundAdapter> {
   const platform = await host();
-  const { found, tried, hint, notes } = await platform.requestAdapter(choice, options);
+  const { found, tried, hint, notes, vectorWidth } = await platform.requestAdapter(choice, options);
   if (!found) throw new DeviceError(`No WebGPU adapter found (asked for '${choice}'). Tried: ${tried.join('; ')}.\n${hint}`);
   const info = found.adapter.info;
   const description = info.description ?? '';
@@ -43,6 +45,7 @@ export async function findAdapter(choice: AdapterChoice, options: AdapterRequest
     featureLevel: found.featureLevel,
     cpu: '',
     notes: notes ?? [],
+    vectorWidth: vectorWidth ?? '',
   };
   if (report.software) report.cpu = platform.cpuModel();
   return { adapter: found.adapter, report };

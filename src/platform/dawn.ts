@@ -73,7 +73,7 @@ export async function requestDawnAdapter(choice: AdapterChoice, ctx: DawnContext
           const stale = await checkOpenedAdapter(ctx.width, width, adapterName(adapter.info));
           if (stale) notes.push(stale);
         }
-        return { found: { adapter, backend: attempt.backend, featureLevel: attempt.featureLevel, fallback: false }, tried, hint: DAWN_HINT, notes };
+        return { found: { adapter, backend: attempt.backend, featureLevel: attempt.featureLevel, fallback: false }, tried, hint: DAWN_HINT, notes, vectorWidth: width?.why };
       }
       tried.push(`${attempt.backend} (${attempt.featureLevel}): no adapter`);
     } catch (err) {

@@ -58,6 +58,8 @@ export interface AdapterRequest {
   hint: string;
   /** What the host decided while opening it, one line each, for the log (llvmpipe's vector width). */
   notes?: string[];
+  /** Who set llvmpipe's vector width and why, where the host settled it (Dawn's OpenGL path). */
+  vectorWidth?: string;
 }
 
 export interface AdapterRequestOptions {

@@ -58,6 +58,8 @@ export interface WidthDecision {
   width: VectorWidth | null;
   /** A line for the log, or '' where there is nothing to say. */
   note: string;
+  /** Who set the width this process runs at, and why, for reports (the bench header): always filled. */
+  why: string;
   /** The adapter name the cached measurement saw at this width, to check the opened one against. */
   expectAdapter?: string;
   /** The tuning cache key the decision is kept under, when there is one. */
@@ -99,8 +101,9 @@ const describeRecord = (r: VectorWidthRecord): string =>
  */
 export async function settleVectorWidth(ctx: WidthContext, options: AdapterRequestOptions = {}): Promise<WidthDecision> {
   const tune = options.tune ?? true;
-  if (ctx.env.LP_NATIVE_VECTOR_WIDTH !== undefined) return { width: null, note: '' };
-  if (!tune || ctx.env.WGRAD_TUNE === '0' || !ctx.flags.has('avx512f')) return { width: null, note: '' };
+  if (ctx.env.LP_NATIVE_VECTOR_WIDTH !== undefined) return { width: null, note: '', why: `LP_NATIVE_VECTOR_WIDTH=${ctx.env.LP_NATIVE_VECTOR_WIDTH}, set before wgrad opened the adapter` };
+  if (!ctx.flags.has('avx512f')) return { width: null, note: '', why: "llvmpipe's default: this CPU has no AVX-512" };
+  if (!tune || ctx.env.WGRAD_TUNE === '0') return { width: null, note: '', why: `llvmpipe's default: tuning is off (${ctx.env.WGRAD_TUNE === '0' ? 'WGRAD_TUNE=0' : 'init({ tune: false })'}), so it was not timed` };
   const key = widthKey(ctx.cpuModel);
   const cache = await ctx.readTuning();
   let record = cache[key]?.vectorWidth;
@@ -115,12 +118,12 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
       if (/llvmpipe/i.test(runs[256][0].adapter)) decided = decideWidth(runs);
     } catch (err) {
       if (err instanceof ProbeFailure && err.interrupted) {
-        return { width: null, note: `llvmpipe's vector width was not measured (${err.message}); it will be on the next start` };
+        return { width: null, note: `llvmpipe's vector width was not measured (${err.message}); it will be on the next start`, why: "llvmpipe's default: timing the widths was interrupted; it runs again on the next start" };
       }
       const failed = leftAlone((err as Error).message, {});
       cache[key] = { ...cache[key], vectorWidth: failed, date: failed.date };
       await ctx.writeTuning(cache);
-      return { width: null, note: `llvmpipe stays at its default width: timing 512 bits failed (${failed.error}). Delete the 'llvmpipe vector width' entry in the tuning cache to try again, or set LP_NATIVE_VECTOR_WIDTH yourself.`, key };
+      return { width: null, note: `llvmpipe stays at its default width: timing 512 bits failed (${failed.error}). Delete the 'llvmpipe vector width' entry in the tuning cache to try again, or set LP_NATIVE_VECTOR_WIDTH yourself.`, why: failedWhy(failed), key };
     }
     const adapters = { '256': runs[256][0].adapter, '512': runs[512][0].adapter };
     record = decided
@@ -131,10 +134,14 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
     await ctx.writeTuning(cache);
     measured = true;
   }
-  if (record.error) return { width: null, note: measured ? `llvmpipe's vector width left alone: ${record.error}` : '', key };
+  if (record.error) return { width: null, note: measured ? `llvmpipe's vector width left alone: ${record.error}` : '', why: failedWhy(record), key };
   if (record.width === 512) ctx.env.LP_NATIVE_VECTOR_WIDTH = '512';
-  return { width: record.width === 512 ? 512 : null, note: measured ? describeRecord(record) : '', expectAdapter: record.adapters[String(record.width) as '256' | '512'], key };
+  const timed = `512 bits ran ${record.gain.toFixed(2)}x the speed of 256 on this CPU (timed ${record.date.slice(0, 10)}${measured ? '' : ', cached'})`;
+  const why = record.width === 512 ? `LP_NATIVE_VECTOR_WIDTH=512, set by wgrad: ${timed}` : `llvmpipe's default: ${timed}, under the ${WIDE_MARGIN.toFixed(2)}x that chooses it`;
+  return { width: record.width === 512 ? 512 : null, note: measured ? describeRecord(record) : '', why, expectAdapter: record.adapters[String(record.width) as '256' | '512'], key };
 }
+
+const failedWhy = (r: VectorWidthRecord): string => `llvmpipe's default: timing the widths failed on ${r.date.slice(0, 10)} (${r.error}); delete the 'llvmpipe vector width' tuning entry to retry`;
 
 /** The record of a width left at llvmpipe's default, and why. */
 const leftAlone = (error: string, adapters: VectorWidthRecord['adapters']): VectorWidthRecord => ({ width: 256, gain: 0, measuredMs: { '256': {}, '512': {} }, adapters, date: new Date().toISOString(), error });
