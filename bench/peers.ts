@@ -52,7 +52,10 @@ export async function ortMatmul(m: number, k: number, n: number): Promise<() => 
   const { onnx } = await import('../scripts/convert/onnx-writer.js');
   const model = onnx.ModelProto.decode(bytes);
   model.graph!.input!.push({ name: 'b', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: k }, { dimValue: n }] } } } });
-  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'] });
+  // Its intra-op threads spin by default for tens of ms after each run, which took a core from whichever library
+  // ran next: wgrad's 1024^3 product took 74 ms right after an ORT run and 42 ms alone, 52 ms 20 ms later (2 x Zen
+  // 4, 2026-12-07). With the bench's runs in turn that slowed every wgrad run, so the pool sleeps when idle.
+  const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'], extra: { session: { intra_op: { allow_spinning: '0' } } } });
   const a = new ort.Tensor('float32', new Float32Array(m * k).fill(0.5), [m, k]);
   const b = new ort.Tensor('float32', new Float32Array(k * n).fill(0.25), [k, n]);
   return async () => void (await session.run({ a, b }));

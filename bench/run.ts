@@ -11,6 +11,7 @@ import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
 import { threadProbe } from './thread-probe.js';
 import { cpuFlags, findTorchPython, startTorch, torchWarnings, type TorchPeer } from './torch.js';
 import { cases, type Case } from './cases.js';
+import { timeInTurn } from '../src/device/timing.js';
 import { parseFlags } from '../scripts/cli.js';
 
 const PEERS = ['webgpu', 'wasm', 'ort', 'torch'];
@@ -21,7 +22,7 @@ const args = parseFlags('npm run bench --', "Kernel throughput of wgrad beside T
   peers: { type: 'string', default: DEFAULT_PEERS.join(','), description: `comma-separated peers to time beside wgrad, from ${PEERS.join(', ')} (torch: PyTorch on the CPU, when a Python with torch is found)` },
   python: { type: 'string', default: '', description: "the Python for the torch peer (unset: python3, then /usr/bin/python3, the first that imports torch)" },
   'no-peers': { type: 'boolean', default: false, description: 'time wgrad alone' },
-  interleave: { type: 'boolean', default: false, description: "time every library on a case before the next case (fairer on a machine whose speed drifts), instead of each library's cases in a block" },
+  interleave: { type: 'boolean', default: false, description: "time every library on a case before the next case, their timed runs in turn (fairer on a machine whose speed drifts), instead of each library's cases in a block" },
   json: { type: 'string', default: '', description: 'also write the results as JSON to this file' },
   markdown: { type: 'string', default: '', description: 'also write the table as Markdown to this file' },
 });
@@ -64,7 +65,7 @@ if (bits) {
   header.push(...lines);
   console.log(lines.join('\n'));
 }
-header.push(`timing order: ${interleave ? 'interleaved, every library on a case before the next case' : "in blocks, each library's cases before the next library's"}`);
+header.push(`timing order: ${interleave ? 'interleaved, every library on a case before the next case, their timed runs in turn (torch after them)' : "in blocks, each library's cases before the next library's"}`);
 console.log(header[header.length - 1]);
 if (probe) {
   header.push(`machine state: a busy loop took ${probe.oneMs} ms on one thread and ${probe.twoMs} ms on each of two (${probe.cores} cores' worth)`);
@@ -122,51 +123,120 @@ const line = (row: Row) =>
 // By default each library times all its cases before the next one starts, wgrad first, so that one library's
 // threads and device state cannot slow another's cases. (On the H100, wgrad's 1568x1280x1280 matmul ran 1.30 ms
 // after the peers' 2048^3 cases against 0.27 ms alone; that run also lacked the busy warm-up, so the clock state may
-// explain it.) With --interleave every library times a case before the next case starts, so a ratio compares
-// timings taken seconds apart, not minutes: on a shared machine whose speed drifts, that is the fairer ratio.
+// explain it.) With --interleave every library times a case before the next case starts, their timed runs in turn
+// (timeCaseInTurn), so a ratio compares runs taken a fraction of a second apart, not minutes: on a shared machine
+// whose speed drifts, that is the fairer ratio.
 const selected = cases(quick).filter((c) => !filter || filter.test(c.name));
 const tfBackends = tf ? ['webgpu', 'wasm'].filter((b) => peerList.includes(b)) : [];
 
-async function timeWgrad(c: Case): Promise<void> {
-  const w = c.wgrad();
-  const t = await time(async (reps) => {
-    for (let i = 0; i < reps; i++) wg.tidy(() => void w.run());
-    await wg.sync();
-  });
-  w.dispose();
+function addRow(c: Case, t: Timing): Row {
   const rate = c.flops ? `${(c.flops / t.median / 1e6).toFixed(2)} GFLOP/s` : c.bytes ? `${(c.bytes / t.median / 1e6).toFixed(2)} GB/s` : c.perDispatch ? `${((t.median / c.perDispatch) * 1000).toFixed(1)} us/dispatch` : '';
   rows.push({ name: c.name, shape: c.shape, wgrad: t, rate, peers: {} });
-  console.log(line(rows[rows.length - 1]));
+  return rows[rows.length - 1];
 }
 
-async function timeTf(c: Case, row: Row, backend: string): Promise<void> {
-  if (!tf || !c.tf || (c.tfOnly && !c.tfOnly.includes(backend))) return;
-  if (tf.getBackend() !== backend) {
-    await tf.setBackend(backend);
-    await tf.ready();
-  }
+/** One library's side of a case: `run(reps)` does the op reps times and waits for it. */
+interface Arm {
+  peer: string | null;
+  run(reps: number): Promise<void>;
+  dispose(): void;
+}
+
+function wgradArm(c: Case): Arm {
+  const w = c.wgrad();
+  return {
+    peer: null,
+    async run(reps) {
+      for (let i = 0; i < reps; i++) wg.tidy(() => void w.run());
+      await wg.sync();
+    },
+    dispose: () => w.dispose(),
+  };
+}
+
+async function tfArm(c: Case, backend: string): Promise<Arm | null> {
+  if (!tf || !c.tf || (c.tfOnly && !c.tfOnly.includes(backend))) return null;
+  const use = async () => {
+    if (tf.getBackend() !== backend) {
+      await tf.setBackend(backend);
+      await tf.ready();
+    }
+  };
+  await use();
   const t = c.tf(tf);
   const free = (out: ReturnType<typeof t.run>) => {
     for (const o of Array.isArray(out) ? out : [out]) o.dispose();
   };
-  row.peers[backend] = await time(async (reps) => {
-    let out = t.run();
-    for (let r = 1; r < reps; r++) {
+  return {
+    peer: backend,
+    async run(reps) {
+      // Each backend's tensors stay on it; switching back costs microseconds when the backend is already set up.
+      await use();
+      let out = t.run();
+      for (let r = 1; r < reps; r++) {
+        free(out);
+        out = t.run();
+      }
+      await tfSync(tf, out);
       free(out);
-      out = t.run();
-    }
-    await tfSync(tf, out);
-    free(out);
+    },
+    dispose: () => t.dispose(),
+  };
+}
+
+async function ortArm(c: Case): Promise<Arm | null> {
+  if (!peerList.includes('ort') || !c.ort) return null;
+  const ort = await ortMatmul(...c.ort);
+  return {
+    peer: 'ort',
+    async run(reps) {
+      for (let r = 0; r < reps; r++) await ort();
+    },
+    dispose: () => {},
+  };
+}
+
+async function timeWgrad(c: Case): Promise<void> {
+  const arm = wgradArm(c);
+  const t = await time((reps) => arm.run(reps));
+  arm.dispose();
+  console.log(line(addRow(c, t)));
+}
+
+/**
+ * --interleave: the in-process libraries' timed runs of a case go round in turn (timeInTurn), one run of wgrad, then
+ * one of each peer, `runs` rounds, so that a change in the machine's speed during the case slows each alike. The
+ * torch peer, in its own process, times its runs after them.
+ */
+async function timeCaseInTurn(c: Case): Promise<void> {
+  const arms: Arm[] = [wgradArm(c)];
+  for (const backend of tfBackends) {
+    const arm = await tfArm(c, backend);
+    if (arm) arms.push(arm);
+  }
+  const ort = await ortArm(c);
+  if (ort) arms.push(ort);
+  const timings = await timeInTurn(arms, (arm, reps) => arm.run(reps), { rounds: runs, minRunMs: MIN_RUN_MS, maxReps: 1000, warmMs: 200, sizeBelowMs: quick ? 0 : 1000 });
+  for (const arm of arms) arm.dispose();
+  wg.emptyCache();
+  const row = addRow(c, timings[0]);
+  arms.forEach((arm, i) => {
+    if (arm.peer) row.peers[arm.peer] = timings[i];
   });
-  t.dispose();
+  console.log(line(row));
+  await timeTorch(c, row);
+}
+
+async function timeTf(c: Case, row: Row, backend: string): Promise<void> {
+  const arm = await tfArm(c, backend);
+  if (!arm) return;
+  row.peers[backend] = await time((reps) => arm.run(reps));
+  arm.dispose();
 }
 
 async function timeOrt(c: Case, row: Row): Promise<void> {
-  if (!peerList.includes('ort') || !c.ort) return;
-  const ort = await ortMatmul(...c.ort);
-  row.peers.ort = await time(async (reps) => {
-    for (let r = 0; r < reps; r++) await ort();
-  });
+  const arm = await ortArm(c);
+  if (arm) row.peers.ort = await time((reps) => arm.run(reps));
 }
 
 async function timeTorch(c: Case, row: Row): Promise<void> {
@@ -175,14 +245,7 @@ async function timeTorch(c: Case, row: Row): Promise<void> {
 }
 
 if (interleave) {
-  for (const c of selected) {
-    await timeWgrad(c);
-    wg.emptyCache();
-    const row = rows[rows.length - 1];
-    for (const backend of tfBackends) await timeTf(c, row, backend);
-    await timeOrt(c, row);
-    await timeTorch(c, row);
-  }
+  for (const c of selected) await timeCaseInTurn(c);
 } else {
   for (const c of selected) await timeWgrad(c);
   wg.emptyCache();
