@@ -89,8 +89,11 @@ export function decideWidth(runs: Record<VectorWidth, ProbeResult[]>): { width: 
   return { width: gain >= WIDE_MARGIN ? 512 : 256, gain, fastestMs };
 }
 
+/** The measured ratio, as the log line and the reported reason both say it. */
+const gainText = (r: VectorWidthRecord): string => `512 bits ran ${r.gain.toFixed(2)}x the speed of 256`;
+
 const describeRecord = (r: VectorWidthRecord): string =>
-  `llvmpipe at ${r.width} bits, timed on this CPU ${r.date.slice(0, 10)}: 512 bits ran ${r.gain.toFixed(2)}x the speed of 256 over ${Object.keys(r.measuredMs['256']).length} cases` +
+  `llvmpipe at ${r.width} bits, timed on this CPU ${r.date.slice(0, 10)}: ${gainText(r)} over ${Object.keys(r.measuredMs['256']).length} cases` +
   `${r.width === 512 ? '' : `; 512 bits is chosen from ${WIDE_MARGIN.toFixed(2)}x`}${r.seconds !== undefined ? `, in ${r.seconds.toFixed(1)} s` : ''}`;
 
 /**
@@ -136,7 +139,7 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
   }
   if (record.error) return { width: null, note: measured ? `llvmpipe's vector width left alone: ${record.error}` : '', why: failedWhy(record), key };
   if (record.width === 512) ctx.env.LP_NATIVE_VECTOR_WIDTH = '512';
-  const timed = `512 bits ran ${record.gain.toFixed(2)}x the speed of 256 on this CPU (timed ${record.date.slice(0, 10)}${measured ? '' : ', cached'})`;
+  const timed = `${gainText(record)} on this CPU (timed ${record.date.slice(0, 10)}${measured ? '' : ', cached'})`;
   const why = record.width === 512 ? `LP_NATIVE_VECTOR_WIDTH=512, set by wgrad: ${timed}` : `llvmpipe's default: ${timed}, under the ${WIDE_MARGIN.toFixed(2)}x that chooses it`;
   return { width: record.width === 512 ? 512 : null, note: measured ? describeRecord(record) : '', why, expectAdapter: record.adapters[String(record.width) as '256' | '512'], key };
 }
