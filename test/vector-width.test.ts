@@ -126,7 +126,7 @@ width('a failed probe keeps the default, says why and how to retry, and is cache
   const d = await settleVectorWidth(f.ctx, {});
   assert.is(d.width, null);
   assert.is(f.env.LP_NATIVE_VECTOR_WIDTH, undefined);
-  assert.match(d.note, /stays at its default width: timing 512 bits failed \(the 512-bit probe exited with code 1: no adapter\)\. Delete the 'llvmpipe vector width' entry/);
+  assert.match(d.note, /stays at its default width: timing the widths failed \(the 512-bit probe exited with code 1: no adapter\)\. Delete the 'llvmpipe vector width' entry/);
   assert.match(f.store.cache[widthKey(f.ctx.cpuModel)].vectorWidth!.error!, /no adapter/);
   const next = fake({ 256: [{ mm: 40 }], 512: [{ mm: 20 }] });
   next.store.cache = f.store.cache;
@@ -136,6 +136,16 @@ width('a failed probe keeps the default, says why and how to retry, and is cache
   // The cached failure is what a report names, not "512 bits did not time faster" (the bench header said so once).
   assert.match(d.why, /^llvmpipe's default: timing the widths failed on .*no adapter.*delete the 'llvmpipe vector width' tuning entry to retry$/);
   assert.is(again.why, d.why);
+});
+
+width('a failed 256-bit probe is named as the one that failed, not the 512-bit one', async () => {
+  const f = fake({ 256: [], 512: [{ mm: 20 }] });
+  const d = await settleVectorWidth(f.ctx, {});
+  assert.is(d.width, null);
+  assert.equal(f.calls, [256], 'the first failure stops the timing');
+  assert.match(d.note, /timing the widths failed \(the 256-bit probe exited with code 1: no adapter\)/);
+  assert.not.match(d.note, /512 bits/);
+  assert.match(d.why, /timing the widths failed on .*the 256-bit probe/);
 });
 
 width('an interrupted probe caches nothing: the next start measures again', async () => {

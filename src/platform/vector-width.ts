@@ -126,7 +126,7 @@ export async function settleVectorWidth(ctx: WidthContext, options: AdapterReque
       const failed = leftAlone((err as Error).message, {});
       cache[key] = { ...cache[key], vectorWidth: failed, date: failed.date };
       await ctx.writeTuning(cache);
-      return { width: null, note: `llvmpipe stays at its default width: timing 512 bits failed (${failed.error}). Delete the 'llvmpipe vector width' entry in the tuning cache to try again, or set LP_NATIVE_VECTOR_WIDTH yourself.`, why: failedWhy(failed), key };
+      return { width: null, note: `llvmpipe stays at its default width: timing the widths failed (${failed.error}). Delete the 'llvmpipe vector width' entry in the tuning cache to try again, or set LP_NATIVE_VECTOR_WIDTH yourself.`, why: failedWhy(failed), key };
     }
     const adapters = { '256': runs[256][0].adapter, '512': runs[512][0].adapter };
     record = decided
