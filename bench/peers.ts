@@ -42,8 +42,8 @@ export async function tfSync(tf: Tf, out: import('@tensorflow/tfjs-core').Tensor
   }
 }
 
-/** An ONNX Runtime session computing one MatMul of [m,k]·[k,n] from its two inputs. */
-export async function ortMatmul(m: number, k: number, n: number): Promise<() => Promise<void>> {
+/** An ONNX Runtime session computing one MatMul of [m,k]·[k,n] from its two inputs; release() frees the session. */
+export async function ortMatmul(m: number, k: number, n: number): Promise<{ run(): Promise<void>; release(): Promise<void> }> {
   const ort = await import('onnxruntime-node');
   const g = new GraphBuilder();
   g.node('MatMul', ['a', 'b'], {}, 'c');
@@ -58,5 +58,5 @@ export async function ortMatmul(m: number, k: number, n: number): Promise<() => 
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), { executionProviders: ['cpu'], extra: { session: { intra_op: { allow_spinning: '0' } } } });
   const a = new ort.Tensor('float32', new Float32Array(m * k).fill(0.5), [m, k]);
   const b = new ort.Tensor('float32', new Float32Array(k * n).fill(0.25), [k, n]);
-  return async () => void (await session.run({ a, b }));
+  return { run: async () => void (await session.run({ a, b })), release: () => session.release() };
 }

@@ -5,6 +5,10 @@ line on stdout. The first line out describes the build: {"torch": version, "blas
 A request {"op": ..., args..., "runs": n, "minRunMs": ms, "warmMs": ms} answers {"median", "min", "max", "reps"} in
 milliseconds per op, timed as wgrad's timeRepeated does: untimed runs for warmMs, then each of `runs` timed runs
 repeats the op until it takes at least minRunMs. {"op": "unknown"} answers {"error": ...}.
+
+For `--interleave`, where the bench times one run of each library in turn, an op is kept between requests:
+{"cmd": "open", "op": ..., args...} builds it, runs it once and answers {"id": n}; {"cmd": "run", "id": n, "reps": r}
+runs it r times and answers {"ms": ...} once they are done; {"cmd": "close", "id": n} drops it and answers {}.
 """
 import json
 import math
@@ -187,14 +191,36 @@ def main():
         "coretype": os.environ.get("OPENBLAS_CORETYPE", ""),
         "threads": torch.get_num_threads(),
     }), flush=True)
+    opened = {}
     for line in sys.stdin:
         req = json.loads(line)
         try:
-            fn = build(req)
-            answer = timed(fn, req.get("runs", 5), req.get("minRunMs", 20), req.get("warmMs", 200))
+            answer = serve(req, opened)
         except Exception as err:  # an op this peer cannot run answers an error, never ends the bench
             answer = {"error": f"{type(err).__name__}: {err}"}
         print(json.dumps(answer), flush=True)
+
+
+def serve(req, opened):
+    cmd = req.get("cmd", "time")
+    if cmd == "time":
+        return timed(build(req), req.get("runs", 5), req.get("minRunMs", 20), req.get("warmMs", 200))
+    if cmd == "open":
+        fn = build(req)
+        fn()
+        key = max(opened, default=0) + 1
+        opened[key] = fn
+        return {"id": key}
+    if cmd == "run":
+        fn = opened[req["id"]]
+        s = time.perf_counter()
+        for _ in range(req["reps"]):
+            fn()
+        return {"ms": (time.perf_counter() - s) * 1000}
+    if cmd == "close":
+        opened.pop(req["id"], None)
+        return {}
+    raise ValueError(f"unknown cmd {cmd!r}")
 
 
 if __name__ == "__main__":

@@ -23,9 +23,19 @@ export interface TorchBuild {
   python: string;
 }
 
+/** One op kept in the torch peer between requests, for the bench's runs in turn. */
+export interface TorchOp {
+  /** Runs the op `reps` times and resolves when they are done. */
+  run(reps: number): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface TorchPeer {
   build: TorchBuild;
+  /** Times the op in the peer: warm-up, sizing and timed runs in one request (the block order). */
   time(req: TorchRequest, options: { runs: number; minRunMs: number; warmMs: number }): Promise<Timing | null>;
+  /** Builds the op and runs it once; null (with the peer's reason printed) when it cannot run. */
+  open(req: TorchRequest): Promise<TorchOp | null>;
   close(): void;
 }
 
@@ -74,18 +84,36 @@ export async function startTorch(python: string): Promise<TorchPeer> {
   const first = await next();
   if (first === null) throw new Error(`${python} ${SCRIPT} ended before answering: ${stderr.trim()}`);
   const build = { ...(JSON.parse(first) as Omit<TorchBuild, 'python'>), python };
+  // One request, one answer line; requests are never in flight together, since every caller awaits its answer.
+  const call = async <T extends object>(req: object): Promise<T | { error: string }> => {
+    child.stdin.write(`${JSON.stringify(req)}\n`);
+    const line = await next();
+    if (line === null) throw new Error(`the torch peer ended: ${stderr.trim()}`);
+    return JSON.parse(line) as T | { error: string };
+  };
+  const failed = (op: string, answer: object): answer is { error: string } => {
+    if (!('error' in answer)) return false;
+    console.log(`torch peer: ${op}: ${answer.error}`);
+    return true;
+  };
   return {
     build,
     async time(req, options) {
-      child.stdin.write(`${JSON.stringify({ ...req, ...options })}\n`);
-      const line = await next();
-      if (line === null) throw new Error(`the torch peer ended: ${stderr.trim()}`);
-      const answer = JSON.parse(line) as Timing | { error: string };
-      if ('error' in answer) {
-        console.log(`torch peer: ${req.op}: ${answer.error}`);
-        return null;
-      }
-      return answer;
+      const answer = await call<Timing>({ ...req, ...options });
+      return failed(req.op, answer) ? null : answer;
+    },
+    async open(req) {
+      const opened = await call<{ id: number }>({ ...req, cmd: 'open' });
+      if (failed(req.op, opened)) return null;
+      return {
+        async run(reps) {
+          const answer = await call<{ ms: number }>({ cmd: 'run', id: opened.id, reps });
+          if ('error' in answer) throw new Error(`the torch peer's ${req.op} failed: ${answer.error}`);
+        },
+        async close() {
+          await call({ cmd: 'close', id: opened.id });
+        },
+      };
     },
     close() {
       child.stdin.end();

@@ -11,7 +11,7 @@ import { VERSION } from '../src/generated/version.js';
 import { cpuIds } from '../src/platform/node.js';
 import { chooseTile, rankTiles } from '../src/ops/matmul/tile-cost.js';
 import { gpu } from './helpers.js';
-import { cpuFlags, torchWarnings } from '../bench/torch.js';
+import { cpuFlags, findTorchPython, startTorch, torchWarnings } from '../bench/torch.js';
 
 const dir = `out/test/tuning-${process.pid}`;
 const tuning = suite('kernel tuning and the bench');
@@ -241,6 +241,39 @@ tuning('the bench warns when its torch peer would not show the CPU\'s speed, and
   assert.match(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 avx avx2\n'))[0], /OPENBLAS_CORETYPE=Haswell \(Intel\) or Zen \(AMD\)/);
   assert.equal(torchWarnings({ openblasCore: 'Cooperlake', blasLibrary: null }, flags), [], 'Zen 4 detected as Cooperlake is right');
   assert.equal(torchWarnings({ openblasCore: 'Prescott', blasLibrary: null }, cpuFlags('flags : sse2 sse3\n')), [], 'a CPU without AVX2');
+});
+
+tuning('the torch peer keeps an op between requests for the runs in turn, and answers an unknown op with its reason', async () => {
+  const found = findTorchPython(['python3', '/usr/bin/python3']);
+  if (!('python' in found)) {
+    // CI's machines have no torch: the bench then runs without the peer (its header says why).
+    assert.match(found.why, /python3/);
+    return;
+  }
+  const peer = await startTorch(found.python);
+  const logged: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void logged.push(a.join(' '));
+  try {
+    const op = await peer.open({ op: 'matmul', m: 8, k: 8, n: 8 });
+    assert.ok(op, 'a matmul opens');
+    await op!.run(3);
+    const other = await peer.open({ op: 'sum', n: 16 });
+    await other!.run(1);
+    await op!.run(1);
+    await op!.close();
+    const gone = await op!.run(1).then(() => null, (err: Error) => err.message);
+    assert.match(gone ?? 'ran', /the torch peer's matmul failed: KeyError/, 'a closed op is gone');
+    await other!.run(1);
+    await other!.close();
+    assert.is(await peer.open({ op: 'nonesuch' }), null);
+    assert.match(logged.join('\n'), /torch peer: nonesuch: ValueError: unknown op 'nonesuch'/);
+    const t = await peer.time({ op: 'sum', n: 16 }, { runs: 3, minRunMs: 1, warmMs: 0 });
+    assert.ok(t && t.min <= t.median && t.median <= t.max, 'the block request still times');
+  } finally {
+    console.log = log;
+    peer.close();
+  }
 });
 
 tuning('a list flag (--sizes) takes comma-separated whole numbers, and says what is wrong with a bad one', () => {
