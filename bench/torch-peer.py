@@ -7,8 +7,9 @@ milliseconds per op, timed as wgrad's timeRepeated does: untimed runs for warmMs
 repeats the op until it takes at least minRunMs. {"op": "unknown"} answers {"error": ...}.
 
 For `--interleave`, where the bench times one run of each library in turn, an op is kept between requests:
-{"cmd": "open", "op": ..., args...} builds it, runs it once and answers {"id": n}; {"cmd": "run", "id": n, "reps": r}
-runs it r times and answers {"ms": ...} once they are done; {"cmd": "close", "id": n} drops it and answers {}.
+{"cmd": "open", "op": ..., args...} builds it and runs it once, so that an op this peer cannot run fails here and not
+mid-round, and answers {"id": n}; {"cmd": "run", "id": n, "reps": r} runs it r times and answers {} once they are done
+(the bench times the request); {"cmd": "close", "id": n} drops it and answers {}.
 """
 import json
 import math
@@ -213,10 +214,9 @@ def serve(req, opened):
         return {"id": key}
     if cmd == "run":
         fn = opened[req["id"]]
-        s = time.perf_counter()
         for _ in range(req["reps"]):
             fn()
-        return {"ms": (time.perf_counter() - s) * 1000}
+        return {}
     if cmd == "close":
         opened.pop(req["id"], None)
         return {}

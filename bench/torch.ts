@@ -107,7 +107,7 @@ export async function startTorch(python: string): Promise<TorchPeer> {
       if (failed(req.op, opened)) return null;
       return {
         async run(reps) {
-          const answer = await call<{ ms: number }>({ cmd: 'run', id: opened.id, reps });
+          const answer = await call<object>({ cmd: 'run', id: opened.id, reps });
           if ('error' in answer) throw new Error(`the torch peer's ${req.op} failed: ${answer.error}`);
         },
         async close() {
