@@ -11,6 +11,7 @@ import { loadTf, ortMatmul, tfSync, type Tf } from './peers.js';
 import { threadProbe } from './thread-probe.js';
 import { cpuFlags, findTorchPython, startTorch, torchWarnings, type TorchPeer } from './torch.js';
 import { cases, type Case } from './cases.js';
+import { SCALING_NAME, scalingLine, scalingSizes, timeScaling, type ScalingPoint } from './scaling.js';
 import { timeInTurn } from '../src/device/timing.js';
 import { parseFlags } from '../scripts/cli.js';
 
@@ -268,6 +269,13 @@ if (interleave) {
   if (torch) console.log('timing PyTorch (CPU)...');
   for (const [i, c] of selected.entries()) await timeTorch(c, rows[i]);
 }
+// Whether GFLOP/s fall from 1024^3 to 2048^3, with both sizes timed in the same minutes (bench/scaling.ts).
+const scalingRounds = quick ? 1 : 9;
+let scaling: ScalingPoint[] | null = null;
+if (!filter || filter.test(SCALING_NAME)) {
+  scaling = await timeScaling(scalingSizes(quick), scalingRounds, MIN_RUN_MS);
+  wg.emptyCache();
+}
 torch?.close();
 // The same probe after the cases: these VMs change speed within a run, and a table is read differently when the
 // machine ended slower (or faster) than it began. After the last case it can slow no kernel.
@@ -281,6 +289,7 @@ if (peerList.length > 0) {
   for (const row of rows) console.log(`${line(row)} | tfjs-webgpu ${cell(row, 'webgpu')} | tfjs-wasm ${cell(row, 'wasm')} | ORT ${cell(row, 'ort')}${torch ? ` | torch ${cell(row, 'torch')}` : ''}`);
 }
 console.log('Ratios are wgrad\'s speed over the peer\'s (peer ms / wgrad ms): above 1x wgrad is faster.');
+if (scaling) console.log(scalingLine(scaling, scalingRounds));
 const markdown = args.markdown || undefined;
 if (markdown) {
   const lines = [
@@ -291,7 +300,7 @@ if (markdown) {
         `| ${row.name} | ${row.shape} | ${fmt(row.wgrad)} (${span(row.wgrad)}) | ${row.rate} | ${fmt(row.peers.webgpu)} | ${ratio(row.wgrad, row.peers.webgpu)} | ${fmt(row.peers.wasm)} | ${ratio(row.wgrad, row.peers.wasm)} | ${fmt(row.peers.ort)} | ${ratio(row.wgrad, row.peers.ort)} |${torch ? ` ${fmt(row.peers.torch)} | ${ratio(row.wgrad, row.peers.torch)} |` : ''}`,
     ),
   ];
-  writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n`);
+  writeFileSync(markdown, `wgrad ${version}, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, median of ${runs} runs after a warm-up. An op faster than ${MIN_RUN_MS} ms repeats inside each run (x N) and its time per op is given.\n\n${header.map((h) => `- ${h}`).join('\n')}\n\n${lines.join('\n')}\n${scaling ? `\n${scalingLine(scaling, scalingRounds)}.\n` : ''}`);
 }
 const json = args.json || undefined;
-if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpuName, runs, order: interleave ? 'interleaved' : 'blocks', machineState: probe && { before: probe, after: probeAfter }, rows }, null, 1));
+if (json) writeFileSync(json, JSON.stringify({ version, adapter: r, node: process.version, cpu: cpuName, runs, order: interleave ? 'interleaved' : 'blocks', machineState: probe && { before: probe, after: probeAfter }, rows, scaling }, null, 1));

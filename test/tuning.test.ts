@@ -197,6 +197,11 @@ tuning('npm run bench -- --quick runs every case with the peers and writes JSON 
   assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.webgpu), 'tfjs-webgpu ran');
   assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.wasm), 'tfjs-wasm ran');
   assert.ok(result.rows.some((r: { peers: Record<string, unknown> }) => r.peers.ort), 'ONNX Runtime ran');
+  // The size-scaling check times its two products in turn and reports their rates and the ratio of the rates.
+  assert.equal(result.scaling.map((p: { n: number }) => p.n), [64, 128]);
+  for (const p of result.scaling) assert.ok(p.gflops > 0 && Math.abs(p.gflops - (2 * p.n ** 3) / p.timing.median / 1e6) < 1e-9 * p.gflops, `${p.n}: rate from its median`);
+  const ratio = Number(/matmul size scaling .*: .*128³ at ([\d.]+)x the 64³ rate/.exec(text)?.[1]);
+  assert.ok(Math.abs(ratio - result.scaling[1].gflops / result.scaling[0].gflops) < 1e-3, `printed ratio ${ratio}`);
 });
 
 tuning('npm run bench -- --interleave times every library on a case before the next case', () => {
@@ -211,6 +216,7 @@ tuning('npm run bench -- --interleave times every library on a case before the n
   assert.not.match(text, /\s\d\.\dx/);
   const result = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(result.rows.map((r: { name: string }) => r.name), ['softmax (last axis)', 'transpose (split heads)']);
+  assert.is(result.scaling, null, '--filter left the size-scaling check out');
   for (const row of result.rows) assert.ok(row.peers.webgpu && row.peers.wasm, `${row.name}: both tfjs backends ran`);
 });
 
