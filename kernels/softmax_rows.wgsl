@@ -6,13 +6,19 @@
 // masked) gives zeros for softmax. The binding of x must be a multiple of 16 bytes (the buffer pool's are).
 // main_staged reads the same words from a texture the host copied x into (include/staged.wgsl), 2^stage_shift
 // texels wide: on llvmpipe the [12544, 49] attention softmax took 3.2 ms from the buffer and 1.4 ms with the copy
-// (2 x AMD EPYC family 25, 2026-12-03), most of what is left being its 614,656 scalar stores.
+// (2 x AMD EPYC family 25, 2026-12-03), most of what is left being its stores.
+// Stores: words 1 .. FULL of a row's span lie inside the row whatever the row's offset in its first word, so they
+// are stored whole; only the first word and those past FULL are stored a float at a time (a component of out's
+// word, so a neighbouring row's lane writes the rest of a shared word). llvmpipe stores a vec4 in one pass over the
+// lanes and each float in a pass of its own: bench/texel-stores.ts stored the 153,856 words of this output in 0.52 ms
+// as vec4s and 0.91 as floats, and the [12544, 49] softmax went from 0.93 to 0.75 ms (2 x AMD EPYC family 25
+// model 17, 2026-12-07, in turn in one process).
 //#include "staged.wgsl"
 struct Params { rows: u32, cols: u32, grid_x: u32, stage_shift: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4<f32>>;
 @group(0) @binding(1) var xs: texture_storage_2d_array<rgba32float, read>;
 
 override WG: u32 = 64;
@@ -20,6 +26,8 @@ override WG: u32 = 64;
 // and the words stay in registers.
 override WORDS: u32 = 16;
 override LOG: bool = false;
+// floor(cols / 4) - 1: the words of a row's span that are always whole (0 for rows under 8).
+override FULL: u32 = 0u;
 const MAX_WORDS = 16u;
 
 fn from_bits(bits: u32) -> f32 {
@@ -59,10 +67,14 @@ fn softmax_row(row: u32) {
   let inv = select(0.0, 1.0 / sum, finite);
   for (var j = 0u; j < WORDS; j++) {
     let r = select(e[j] * inv, v[j] - lse, LOG);
-    let first = (w0 + j) * 4u;
-    for (var k = 0u; k < 4u; k++) {
-      let i = first + k;
-      if (i >= base && i < end) { out[i] = r[k]; }
+    if (j >= 1u && j <= FULL) {
+      out[w0 + j] = r;
+    } else {
+      let first = (w0 + j) * 4u;
+      for (var k = 0u; k < 4u; k++) {
+        let i = first + k;
+        if (i >= base && i < end) { out[w0 + j][k] = r[k]; }
+      }
     }
   }
 }

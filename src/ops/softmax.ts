@@ -34,7 +34,7 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
     device.dispatch({
       kernel: rowKernel,
       entryPoint: inputs.staged ? 'main_staged' : 'main',
-      constants: { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log },
+      constants: { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log, FULL: Math.max(0, Math.floor(cols / 4) - 1) },
       uniforms: params(rowKernel, { rows, cols, grid_x: grid[0], stage_shift: inputs.shift }),
       textures: inputs.textures,
       read: inputs.read,
