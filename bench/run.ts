@@ -19,7 +19,7 @@ const PEERS = ['webgpu', 'wasm', 'ort', 'torch'];
 const DEFAULT_PEERS = ['webgpu', 'wasm', 'ort'];
 const args = parseFlags('npm run bench --', "Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm) and ONNX Runtime's CPU MatMul, on this machine's adapter.", {
   quick: { type: 'boolean', default: false, description: 'one timed run per case and no machine-state probe (a smoke test, not a measurement)' },
-  filter: { type: 'string', default: '', description: 'only the cases whose name matches this regular expression' },
+  filter: { type: 'string', default: '', description: "only the cases whose name matches this regular expression (the size-scaling check after the cases is 'matmul size scaling')" },
   peers: { type: 'string', default: DEFAULT_PEERS.join(','), description: `comma-separated peers to time beside wgrad, from ${PEERS.join(', ')} (torch: PyTorch on the CPU, when a Python with torch is found)` },
   python: { type: 'string', default: '', description: "the Python for the torch peer (unset: python3, then /usr/bin/python3, the first that imports torch)" },
   'no-peers': { type: 'boolean', default: false, description: 'time wgrad alone' },
