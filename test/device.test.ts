@@ -183,6 +183,17 @@ dev('dropout is seeded, identical across backends, and the identity in eval mode
   assert.ok(kept > 430 && kept < 570, `${kept} kept of 1000 at rate 0.5`);
   assert.ok(y.every((v) => v === 0 || v === 2));
   assert.equal(Array.from(await wg.dropout(x, 0.5, { seed: 7, training: false }).data()), Array.from(await x.data()));
+  // The kernel takes four elements an invocation: lengths that end mid-word match the CPU mask element for element,
+  // on outputs filled with NaN first (the pool hands the same buffer back), so an unwritten element fails.
+  for (const n of [1, 2, 3, 5, 6, 7, 9, 1001, 70001]) {
+    const values = Array.from({ length: n }, (_, i) => i - 3.5);
+    wg.full([n], NaN).dispose();
+    const got = await wg.dropout(wg.tensor(values), 0.3, { seed: 11 }).data();
+    const want = await wg.dropout(wg.tensor(values, [n], { backend: 'cpu' }), 0.3, { seed: 11 }).data();
+    // The same mask (no value is 0 before dropout); the kept values scaled in float32 on the GPU.
+    assert.equal(Array.from(got, (v) => v === 0), Array.from(want, (v) => v === 0), `length ${n}: mask`);
+    assertClose(got, want, { rtol: 1e-6, atol: 0 });
+  }
 });
 
 dev('int32 tensors read back as Int32Array; argmax picks the first maximum', async () => {

@@ -28,7 +28,8 @@ const dropoutOp: OpDef<DropoutAttrs> = defineOp<DropoutAttrs>({
   },
   webgpu(device, [x], { rate, seed, offset }, out) {
     const n = numel(x.shape);
-    const grid = gridFor(n, defaultWorkgroup('dropout', 'WG'));
+    // A word of four elements per invocation (kernels/dropout.wgsl says why).
+    const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('dropout', 'WG'));
     device.dispatch({
       kernel: 'dropout',
       uniforms: params('dropout', { n, seed, offset: offset >>> 0, rate, scale: 1 / (1 - rate), grid_x: grid[0] }),
