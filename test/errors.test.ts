@@ -127,6 +127,13 @@ for (const backend of ['cpu', 'webgpu'] as const) {
       },
     );
     assert.equal(Array.from(await wg.gather(table, computed([2, 0])).data()), [3, 3, 1, 1], 'the next readback is clean');
+    // Rows of whole vec4 words take the kernel's word-at-a-time entry point, which checks the same way.
+    const wide = wg.tensor([[1, 1, 1, 1], [2, 2, 2, 2], [3, 3, 3, 3]], undefined, opts);
+    await read(() => wg.gather(wide, computed([2, 0, 4]))).then(
+      () => assert.unreachable(),
+      (e: Error) => assert.match(e.message, /gather: index 4 at position 2 .*out of range for a table of 3 rows \[3,4\]/),
+    );
+    assert.equal(Array.from(await wg.gather(wide, computed([2, 0])).data()), [3, 3, 3, 3, 1, 1, 1, 1]);
     if (backend === 'cpu') return; // an Embedding's table lives on the default backend, WebGPU here
     const embedding = new wg.Embedding(5, 2);
     await read(() => embedding.call(computed([1, 9]))).then(

@@ -89,14 +89,18 @@ const gatherOp = defineOp<{ deviceCheck: boolean }>({
   webgpu(device, [table, idx], { deviceCheck }, out) {
     const n = numel(idx.shape);
     const d = table.shape[1];
-    const grid = gridFor(n * d, defaultWorkgroup('gather', 'WG'));
+    // Rows of whole vec4 words move a word an invocation (kernels/gather.wgsl); d is then counted in words.
+    const words = d % 4 === 0;
+    const dk = words ? d / 4 : d;
+    const grid = gridFor(n * dk, defaultWorkgroup('gather', 'WG'));
     const v = table.shape[0];
     // Indices with a host copy were checked before the dispatch; indices the GPU computed are checked there, and a
     // violation raises at the next readback (the kernel's clamp only keeps the read inside the table).
     const site = !deviceCheck ? -1 : device.check({ error: (value, position) => outOfRange(value, position, table.shape, ' (computed on the GPU)', ' Check the op that computed the indices.') });
     device.dispatch({
       kernel: 'gather',
-      uniforms: params('gather', { n, d, v, grid_x: grid[0], site: site + 1 }),
+      entryPoint: words ? 'main_vec4' : 'main',
+      uniforms: params('gather', { n, d: dk, v, grid_x: grid[0], site: site + 1 }),
       read: [table.buffer, idx.buffer],
       write: [out.buffer, device.checkBuffer],
       workgroups: grid,
