@@ -6,6 +6,8 @@
 // One dispatch sums positions `first` .. `first + len` of each row's group and adds them to `out`: the host splits a
 // group longer than the adapter's loop budget into pieces, in order (llvmpipe silently ends an invocation's loops
 // past 65535 iterations: a row gathered 98,000 times got a third of its gradient wrong).
+// main_vec4, for D % 4 == 0, sums a vec4 word of the row an invocation (d is then D / 4): llvmpipe loads and stores
+// a vec4 in one pass over the lanes and each float in a pass of its own (kernels/gather.wgsl).
 struct Params { u: u32, d: u32, grid_x: u32, first: u32, len: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -14,6 +16,8 @@ struct Params { u: u32, d: u32, grid_x: u32, first: u32, len: u32 }
 @group(0) @binding(3) var<storage, read> seg: array<i32>;
 @group(0) @binding(4) var<storage, read> pos: array<i32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> g4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> out4: array<vec4<f32>>;
 
 override WG: u32 = 256;
 
@@ -33,4 +37,22 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   }
   let at = u32(rows[u]) * p.d + d;
   out[at] = out[at] + acc;
+}
+
+@compute @workgroup_size(WG)
+fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (i >= p.u * p.d) { return; }
+  let u = i / p.d;
+  let d = i % p.d;
+  let s0 = seg[u] + i32(p.first);
+  let s1 = min(seg[u + 1u], s0 + i32(p.len));
+  if (s0 >= s1) { return; }
+  var acc = vec4<f32>(0.0);
+  for (var s = s0; s < s1; s++) {
+    acc += g4[u32(pos[s]) * p.d + d];
+  }
+  let at = u32(rows[u]) * p.d + d;
+  out4[at] = out4[at] + acc;
 }

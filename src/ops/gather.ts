@@ -44,13 +44,17 @@ const scatterAddOp = defineOp<{ vocab: number; longest: number }>({
     const u = rows.shape[0];
     device.clear(out.buffer, vocab * d * 4);
     if (u * d === 0) return;
-    const grid = gridFor(u * d, defaultWorkgroup('scatter_add', 'WG'));
+    // Rows of whole vec4 words sum a word an invocation (kernels/scatter_add.wgsl); d is then counted in words.
+    const words = d % 4 === 0;
+    const dk = words ? d / 4 : d;
+    const grid = gridFor(u * dk, defaultWorkgroup('scatter_add', 'WG'));
     // The longest group in pieces of the loop budget: one piece unless a row was gathered that many times.
     const piece = Math.min(Math.max(longest, 1), loopBudget(device.report));
     for (let first = 0; first < longest; first += piece) {
       device.dispatch({
         kernel: 'scatter_add',
-        uniforms: params('scatter_add', { u, d, grid_x: grid[0], first, len: piece }),
+        entryPoint: words ? 'main_vec4' : 'main',
+        uniforms: params('scatter_add', { u, d: dk, grid_x: grid[0], first, len: piece }),
         read: [g.buffer, rows.buffer, seg.buffer, pos.buffer],
         write: [out.buffer],
         workgroups: grid,
