@@ -2,19 +2,15 @@
 // ([12544,49]) and split-heads transpose ([32,49,8,160]) write, into a storage buffer a vec4 at a time, a storage
 // buffer a float at a time, and a write-only storage texture; a copyBufferToBuffer of the same bytes beside them.
 // It is the floor under those two ops on this adapter: whatever else they do comes on top (docs/bench.md).
-//   node scripts/run.mjs bench/texel-stores.ts [--gpu]
+//   node scripts/run.mjs bench/texel-stores.ts   (on the adapter wgrad picks; WGRAD_BACKEND=webgpu:<adapter> chooses)
 // Each invocation of 8-lane workgroups stores 32 words, lane-interleaved (word (w * 32 + r) * 8 + lane), so a
 // workgroup covers 256 consecutive words; 10 dispatches a submit, 11 submits per arm, the arms in turn.
-process.env.EGL_PLATFORM ??= 'surfaceless';
-const { create, globals } = await import('webgpu');
-Object.assign(globalThis, globals);
+import { GpuDevice } from '../src/device/device.js';
+import { backendFromEnv } from '../src/device/runtime.js';
 
-const flags = process.argv.includes('--gpu') ? [] : ['backend=opengl'];
-const gpu = create(flags);
-const adapter = await gpu.requestAdapter(flags.length ? { featureLevel: 'compatibility' } : undefined);
-if (!adapter) throw new Error(`no adapter (Dawn flags ${flags.join(' ') || 'none'})`);
-const device = await adapter.requestDevice();
-console.log(`${adapter.info.description || adapter.info.device} (${flags.length ? 'Dawn OpenGL, compatibility' : 'Dawn default backend'})`);
+const dev = await GpuDevice.create({ adapter: backendFromEnv().adapter });
+const device = dev.device;
+console.log(dev.description);
 
 const WIDTH = 1024; // texels per texture row
 const PER_INVOCATION = 32;

@@ -21,6 +21,12 @@ struct Params { u: u32, d: u32, grid_x: u32, first: u32, len: u32 }
 
 override WG: u32 = 256;
 
+// The positions of row group u that this dispatch sums: [s0, s1) of pos, empty when the group is done.
+fn piece(u: u32) -> vec2<i32> {
+  let s0 = seg[u] + i32(p.first);
+  return vec2<i32>(s0, min(seg[u + 1u], s0 + i32(p.len)));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
@@ -28,12 +34,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
   if (i >= p.u * p.d) { return; }
   let u = i / p.d;
   let d = i % p.d;
-  let s0 = seg[u] + i32(p.first);
-  let s1 = min(seg[u + 1u], s0 + i32(p.len));
-  if (s0 >= s1) { return; }
+  let s = piece(u);
+  if (s.x >= s.y) { return; }
   var acc = 0.0;
-  for (var s = s0; s < s1; s++) {
-    acc += g[u32(pos[s]) * p.d + d];
+  for (var k = s.x; k < s.y; k++) {
+    acc += g[u32(pos[k]) * p.d + d];
   }
   let at = u32(rows[u]) * p.d + d;
   out[at] = out[at] + acc;
@@ -46,12 +51,11 @@ fn main_vec4(@builtin(workgroup_id) wid: vec3<u32>,
   if (i >= p.u * p.d) { return; }
   let u = i / p.d;
   let d = i % p.d;
-  let s0 = seg[u] + i32(p.first);
-  let s1 = min(seg[u + 1u], s0 + i32(p.len));
-  if (s0 >= s1) { return; }
+  let s = piece(u);
+  if (s.x >= s.y) { return; }
   var acc = vec4<f32>(0.0);
-  for (var s = s0; s < s1; s++) {
-    acc += g4[u32(pos[s]) * p.d + d];
+  for (var k = s.x; k < s.y; k++) {
+    acc += g4[u32(pos[k]) * p.d + d];
   }
   let at = u32(rows[u]) * p.d + d;
   out4[at] = out4[at] + acc;
