@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--filter REGEX] [--no-peers | --peers webgpu,wasm,ort,torch] [--interleave] [--json out.json]
-//   [--markdown docs/bench.md]
+//   [--markdown out/bench.md]   (a table to paste into docs/bench.md; the file is overwritten)
 // Kernel throughput of wgrad beside TensorFlow.js (WebGPU and wasm backends) and ONNX Runtime's CPU MatMul, all on
 // this machine's adapter in one run, and optionally PyTorch on the CPU (--peers ...,torch; bench/torch.ts). Times are the median (and min-max) of the timed runs after a warm-up, waiting
 // for the GPU to finish each run; inputs stay resident. A fast op repeats inside each run, and its time per op is given.
