@@ -183,6 +183,12 @@ cases.push({
   inputs: [{ shape: [11, 6] }, { shape: [2, 7], dtype: 'int32', constant: true, values: [0, 3, 3, 10, 2, 3, 0, 5, 5, 5, 1, 10, 0, 4] }],
   fn: (t, i) => wg.gather(t, i),
 });
+// Rows of whole vec4 words (D % 4 == 0) take gather's and scatter_add's main_vec4 entry points.
+cases.push({
+  name: 'gather with repeats, rows of vec4 words',
+  inputs: [{ shape: [11, 8] }, { shape: [3, 5], dtype: 'int32', constant: true, values: [10, 0, 3, 3, 7, 2, 10, 10, 1, 0, 4, 3, 9, 5, 10] }],
+  fn: (t, i) => wg.gather(t, i),
+});
 cases.push({ name: 'dropout seeded', inputs: [{ shape: [1025] }], fn: (x) => wg.dropout(x, 0.3, { seed: 42 }) });
 
 export function runCase(c: Case, variant: wg.MatmulVariant | null): () => Promise<void> {
