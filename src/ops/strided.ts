@@ -14,25 +14,29 @@ export interface Walk {
 }
 
 /**
- * The same copy over fewer dimensions: size-1 dimensions dropped, and neighbours merged where both walks step
- * through them as through one (stride[d] = stride[d+1] * shape[d+1] on both sides).
+ * The same walks over fewer dimensions: size-1 dimensions dropped, and neighbours merged where every walk steps
+ * through them as through one (stride[d] = stride[d+1] * shape[d+1] for each).
  */
-export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: number[]; src: number[]; dst: number[] } {
-  const out = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+export function mergeDims(shape: Shape, walks: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const out = { shape: [] as number[], strides: walks.map(() => [] as number[]) };
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1) continue;
     const last = out.shape.length - 1;
-    if (last >= 0 && out.src[last] === from.strides[d] * shape[d] && out.dst[last] === to.strides[d] * shape[d]) {
+    if (last >= 0 && walks.every((w, k) => out.strides[k][last] === w[d] * shape[d])) {
       out.shape[last] *= shape[d];
-      out.src[last] = from.strides[d];
-      out.dst[last] = to.strides[d];
+      walks.forEach((w, k) => (out.strides[k][last] = w[d]));
     } else {
       out.shape.push(shape[d]);
-      out.src.push(from.strides[d]);
-      out.dst.push(to.strides[d]);
+      walks.forEach((w, k) => out.strides[k].push(w[d]));
     }
   }
   return out;
+}
+
+/** mergeDims for a copy: the source's and the destination's walk. */
+export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: number[]; src: number[]; dst: number[] } {
+  const { shape: merged, strides: [src, dst] } = mergeDims(shape, [from.strides, to.strides]);
+  return { shape: merged, src, dst };
 }
 
 // A row of copy_rows.wgsl must give each of its lanes (copyRowLanes) work, and at most 64 words each, else the flat

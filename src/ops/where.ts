@@ -5,8 +5,9 @@ import { broadcastShapes, broadcastStrides, numel } from '../tensor/dims.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Operand } from './binary.js';
 import { broadcastIndices } from './cpu.js';
-import { scalar, zerosLike } from './creation.js';
+import { scalar } from './creation.js';
 import { defineOp, run } from './op.js';
+import { mergeDims } from './strided.js';
 
 const whereOp = defineOp<Record<string, never>>({
   name: 'where',
@@ -25,17 +26,25 @@ const whereOp = defineOp<Record<string, never>>({
   },
   webgpu(device, [c, a, b], _attrs, out) {
     const n = numel(out.shape);
-    const grid = gridFor(n, defaultWorkgroup('where', 'WG'));
+    // Dimensions all three walk through as one are merged (the output, contiguous, always does), size-1 ones dropped.
+    const walk = mergeDims(out.shape, [c, a, b].map((t) => broadcastStrides(t.shape, out.shape)));
+    const inner = walk.shape.length - 1;
+    // One walk per vec4: each operand is contiguous along the inner dimension on whole vec4s, or broadcast along it.
+    const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
+    const vecInner = inner >= 0 && walk.shape[inner] % 4 === 0 && walk.strides.every(fits);
+    const splat = (k: number) => vecInner && walk.strides[k][inner] === 0;
+    const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('where', 'WG'));
     device.dispatch({
       kernel: 'where',
+      constants: { VEC_INNER: vecInner, C_SPLAT: splat(0), A_SPLAT: splat(1), B_SPLAT: splat(2) },
       uniforms: params('where', {
         n,
-        rank: out.shape.length,
+        rank: walk.shape.length,
         grid_x: grid[0],
-        shape: padShape(out.shape),
-        c_strides: broadcastStrides(c.shape, out.shape),
-        a_strides: broadcastStrides(a.shape, out.shape),
-        b_strides: broadcastStrides(b.shape, out.shape),
+        shape: padShape(walk.shape),
+        c_strides: walk.strides[0],
+        a_strides: walk.strides[1],
+        b_strides: walk.strides[2],
       }),
       read: [c.buffer, a.buffer, b.buffer],
       write: [out.buffer],
@@ -43,9 +52,9 @@ const whereOp = defineOp<Record<string, never>>({
     });
   },
   vjp: (grad, { inputs: [c, a, b] }, { sumTo }) => {
-    // The -Infinity of where(mask, scores, -Infinity) needs no gradient, so none is computed for it.
-    const zero = zerosLike(grad);
-    return [null, a.requiresGrad ? sumTo(where(c, grad, zero), a.shape) : null, b.requiresGrad ? sumTo(where(c, zero, grad), b.shape) : null];
+    // The -Infinity of where(mask, scores, -Infinity) needs no gradient, so none is computed for it. The zeros are
+    // a scalar, which the kernel broadcasts, not a tensor of the gradient's size.
+    return [null, a.requiresGrad ? sumTo(where(c, grad, 0), a.shape) : null, b.requiresGrad ? sumTo(where(c, 0, grad), b.shape) : null];
   },
 });
 

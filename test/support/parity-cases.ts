@@ -84,6 +84,18 @@ cases.push({
   inputs: [{ shape: [4, 1], constant: true, values: [1, 0, 0, 1] }, { shape: [4, 6] }, { shape: [6] }],
   fn: (c, a, b) => wg.where(c, a, b),
 });
+// Inner dimensions of whole vec4 words take where.wgsl's VEC_INNER walk: a padding mask over attention scores beside
+// a row broadcast along the outer dimensions, and a condition and an operand broadcast along the inner one (splats).
+cases.push({
+  name: 'where padding mask [2,1,1,8] over [2,3,5,8] (vec4 words)',
+  inputs: [{ shape: [2, 1, 1, 8], constant: true, values: [1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0] }, { shape: [2, 3, 5, 8] }, { shape: [8] }],
+  fn: (c, a, b) => wg.where(c, a, b),
+});
+cases.push({
+  name: 'where condition and operand splat along vec4 words',
+  inputs: [{ shape: [2, 3, 1, 1], constant: true, values: [1, 0, 0, 1, 1, 0] }, { shape: [1] }, { shape: [2, 3, 4, 8] }],
+  fn: (c, a, b) => wg.where(c, a, b),
+});
 
 for (const n of SIZES) {
   cases.push({ name: `sum all [${n}]`, inputs: [{ shape: [n] }], fn: (x) => wg.sum(x), reduce: n });
