@@ -13,6 +13,9 @@
 // lanes and each float in a pass of its own: bench/texel-stores.ts stored the 153,856 words of this output in 0.52 ms
 // as vec4s and 0.91 as floats, and the [12544, 49] softmax went from 0.93 to 0.75 ms (2 x AMD EPYC family 25
 // model 17, 2026-12-07, in turn in one process).
+// main_words_staged takes longer rows of whole words (cols % 4 == 0, e.g. a text model's 200 tokens), which do not
+// fit the registers: it reads the row's cols / 4 texels three times (max, sum, write), since a texel load costs
+// llvmpipe a fraction of a buffer load, and stores every word whole. The host uses it only with staged inputs.
 //#include "staged.wgsl"
 struct Params { rows: u32, cols: u32, grid_x: u32, stage_shift: u32 }
 
@@ -97,4 +100,28 @@ fn main_staged(@builtin(workgroup_id) wid: vec3<u32>,
   let w0 = first_word(row);
   for (var j = 0u; j < WORDS; j++) { raw[j] = textureLoad(xs, staged_at(w0 + j, p.stage_shift), 0); }
   softmax_row(row);
+}
+
+@compute @workgroup_size(WG)
+fn main_words_staged(@builtin(workgroup_id) wid: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let words = p.cols / 4u;
+  let w0 = row * words;
+  let neg_inf = from_bits(0xff800000u);
+  var m4 = vec4<f32>(neg_inf);
+  for (var j = 0u; j < words; j++) { m4 = max(m4, textureLoad(xs, staged_at(w0 + j, p.stage_shift), 0)); }
+  let m = max(max(m4.x, m4.y), max(m4.z, m4.w));
+  let finite = m != neg_inf;
+  let shift = select(0.0, m, finite);
+  var s4 = vec4<f32>(0.0);
+  for (var j = 0u; j < words; j++) { s4 += exp(textureLoad(xs, staged_at(w0 + j, p.stage_shift), 0) - shift); }
+  let sum = dot(s4, vec4<f32>(1.0));
+  let lse = shift + log(sum);
+  let inv = select(0.0, 1.0 / sum, finite);
+  for (var j = 0u; j < words; j++) {
+    let v = textureLoad(xs, staged_at(w0 + j, p.stage_shift), 0);
+    out[w0 + j] = select(exp(v - shift) * inv, v - lse, LOG);
+  }
 }

@@ -86,3 +86,26 @@ fn main_staged(@builtin(workgroup_id) wid: vec3<u32>,
   }
   backward_row(row);
 }
+
+// Rows of whole words longer than the register span (softmax_rows.wgsl's main_words_staged): two passes over the
+// texels, the row's sum and then its words, each stored whole.
+@compute @workgroup_size(WG)
+fn main_words_staged(@builtin(workgroup_id) wid: vec3<u32>,
+                     @builtin(local_invocation_index) lid: u32) {
+  let row = (wid.y * p.grid_x + wid.x) * WG + lid;
+  if (row >= p.rows) { return; }
+  let words = p.cols / 4u;
+  let w0 = row * words;
+  var t4 = vec4<f32>(0.0);
+  for (var j = 0u; j < words; j++) {
+    let at = staged_at(w0 + j, p.stage_shift);
+    t4 += textureLoad(dy_staged, at, 0) * select(textureLoad(y_staged, at, 0), vec4<f32>(1.0), LOG);
+  }
+  let total = dot(t4, vec4<f32>(1.0));
+  for (var j = 0u; j < words; j++) {
+    let at = staged_at(w0 + j, p.stage_shift);
+    let yv = textureLoad(y_staged, at, 0);
+    let gv = textureLoad(dy_staged, at, 0);
+    dx[w0 + j] = select(yv * (gv - total), gv - exp(yv) * total, LOG);
+  }
+}

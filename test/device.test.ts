@@ -119,45 +119,67 @@ dev('softmax rows past 65535 (2-D grid) and logits of size 1e4 give no NaN', asy
   assert.equal(Array.from(masked), [0, 0, 1, 0]);
 });
 
+/** float64 softmax, log-softmax and the gradients of sum(softmax(x) * w) and sum(logSoftmax(x) * w), row by row. */
+function softmaxReference(xs: number[], ws: number[], rows: number, cols: number) {
+  const n = rows * cols;
+  const want = { y: new Float64Array(n), log: new Float64Array(n), dy: new Float64Array(n), dlog: new Float64Array(n) };
+  for (let r = 0; r < rows; r++) {
+    const row = xs.slice(r * cols, (r + 1) * cols);
+    const m = Math.max(...row);
+    const sum = row.reduce((a, v) => a + Math.exp(v - m), 0);
+    const y = row.map((v) => Math.exp(v - m) / sum);
+    const w = ws.slice(r * cols, (r + 1) * cols);
+    const wy = y.reduce((a, v, c) => a + v * w[c], 0);
+    const wsum = w.reduce((a, v) => a + v, 0);
+    for (let c = 0; c < cols; c++) {
+      const i = r * cols + c;
+      want.y[i] = y[c];
+      want.log[i] = row[c] - m - Math.log(sum);
+      want.dy[i] = y[c] * (w[c] - wy);
+      want.dlog[i] = w[c] - y[c] * wsum;
+    }
+  }
+  return want;
+}
+
+/** Checks softmax and log-softmax of [rows, cols] and their gradients against softmaxReference, on NaN-filled outputs. */
+async function checkSoftmaxRows(rows: number, cols: number): Promise<void> {
+  const n = rows * cols;
+  const xs = Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + cols) * 4);
+  const ws = Array.from({ length: n }, (_, i) => Math.cos(i * 78.233 + cols));
+  const want = softmaxReference(xs, ws, rows, cols);
+  for (const log of [false, true]) {
+    wg.full([rows, cols], NaN).dispose();
+    const x = wg.tensor(xs, [rows, cols]);
+    const w = wg.tensor(ws, [rows, cols]);
+    const y = log ? wg.logSoftmax(x) : wg.softmax(x);
+    assertClose(await y.data(), log ? want.log : want.y, { atol: 1e-5, rtol: 1e-5 }, `${log ? 'logSoftmax' : 'softmax'} [${rows},${cols}]`);
+    x.requiresGrad = true;
+    wg.full([rows, cols], NaN).dispose();
+    wg.sum(wg.mul(log ? wg.logSoftmax(x) : wg.softmax(x), w)).backward();
+    assertClose(await x.grad!.data(), log ? want.dlog : want.dy, { atol: 1e-5, rtol: 1e-5 }, `${log ? 'logSoftmax' : 'softmax'} gradient [${rows},${cols}]`);
+    for (const t of [x, w, y, x.grad!]) t.dispose();
+  }
+}
+
 dev('short-row softmax, log-softmax and their gradients write every element, for every row length 1-61', async () => {
   // softmax_rows*.wgsl store a row's whole words as vec4s and its edge words a float at a time; rows of 9 put the
   // rows' starts at every offset within a word. The output buffers are poisoned with NaN first (the pool hands the
   // same buffer back), so an element left unwritten fails. The reference is float64 JavaScript.
-  const rows = 9;
-  for (let cols = 1; cols <= 61; cols++) {
-    const n = rows * cols;
-    const xs = Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + cols) * 4);
-    const ws = Array.from({ length: n }, (_, i) => Math.cos(i * 78.233 + cols));
-    const want = { y: new Float64Array(n), log: new Float64Array(n), dy: new Float64Array(n), dlog: new Float64Array(n) };
-    for (let r = 0; r < rows; r++) {
-      const row = xs.slice(r * cols, (r + 1) * cols);
-      const m = Math.max(...row);
-      const sum = row.reduce((a, v) => a + Math.exp(v - m), 0);
-      const y = row.map((v) => Math.exp(v - m) / sum);
-      const w = ws.slice(r * cols, (r + 1) * cols);
-      const wy = y.reduce((a, v, c) => a + v * w[c], 0);
-      const wsum = w.reduce((a, v) => a + v, 0);
-      for (let c = 0; c < cols; c++) {
-        const i = r * cols + c;
-        want.y[i] = y[c];
-        want.log[i] = row[c] - m - Math.log(sum);
-        want.dy[i] = y[c] * (w[c] - wy);
-        want.dlog[i] = w[c] - y[c] * wsum;
-      }
-    }
-    for (const log of [false, true]) {
-      wg.full([rows, cols], NaN).dispose();
-      const x = wg.tensor(xs, [rows, cols]);
-      const w = wg.tensor(ws, [rows, cols]);
-      const y = log ? wg.logSoftmax(x) : wg.softmax(x);
-      assertClose(await y.data(), log ? want.log : want.y, { atol: 1e-5, rtol: 1e-5 });
-      x.requiresGrad = true;
-      wg.full([rows, cols], NaN).dispose();
-      wg.sum(wg.mul(log ? wg.logSoftmax(x) : wg.softmax(x), w)).backward();
-      assertClose(await x.grad!.data(), log ? want.dlog : want.dy, { atol: 1e-5, rtol: 1e-5 });
-      for (const t of [x, w, y, x.grad!]) t.dispose();
-    }
-  }
+  for (let cols = 1; cols <= 61; cols++) await checkSoftmaxRows(9, cols);
+});
+
+dev('softmax over longer rows of whole words (main_words_staged) writes every element, and a masked row gives zeros', async () => {
+  // Rows of 64-256 with cols % 4 == 0, enough of them (over 4096 words) for the inputs to be staged; an odd row
+  // count leaves the last workgroup part full.
+  for (const cols of [64, 100, 200, 256]) await checkSoftmaxRows(Math.ceil(16384 / cols) + 3, cols);
+  // A row of -Infinity (a fully masked query) gives zeros, and its neighbours are unaffected.
+  const rows = 83;
+  const xs = Array.from({ length: rows * 200 }, (_, i) => (Math.floor(i / 200) === 41 ? -Infinity : Math.sin(i)));
+  const y = await wg.softmax(wg.tensor(xs, [rows, 200])).data();
+  assert.ok(y.slice(41 * 200, 42 * 200).every((v) => v === 0), 'the masked row is all zeros');
+  const sums = Array.from({ length: rows }, (_, r) => y.slice(r * 200, (r + 1) * 200).reduce((a, v) => a + v, 0));
+  sums.forEach((s, r) => r !== 41 && assert.ok(Math.abs(s - 1) < 1e-5, `row ${r} sums to ${s}`));
 });
 
 dev('creation ops agree across backends', async () => {

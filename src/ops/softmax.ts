@@ -25,26 +25,32 @@ const VEC_ROW_MAX = 61;
 function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward', log: boolean, read: GPUBuffer[], out: GPUBuffer, shape: Shape): void {
   const [rows, cols] = rowsCols(shape);
   if (rows * cols === 0) return;
-  if (cols <= VEC_ROW_MAX) {
-    const rowKernel = kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward';
-    const wg = defaultWorkgroup(rowKernel, 'WG');
-    const grid = gridFor(rows, wg);
+  const perLane = cols <= ROW_PER_LANE_MAX;
+  const rowKernel = kernel === 'softmax' ? 'softmax_rows' : 'softmax_rows_backward';
+  // Longer rows of whole words are read three times (twice for the gradient) from staged textures and stored a word
+  // at a time (main_words_staged); on llvmpipe the [32,4,200,200] scores of a text model's attention took 46 ms
+  // through softmax.wgsl's lane path.
+  const words = cols > VEC_ROW_MAX && perLane && cols % 4 === 0;
+  if (cols <= VEC_ROW_MAX || words) {
     // The inputs (x, or y and dy) may be read from staged textures (staged.ts).
     const inputs = readInputs(device, read, Math.ceil((rows * cols) / 4));
-    device.dispatch({
-      kernel: rowKernel,
-      entryPoint: inputs.staged ? 'main_staged' : 'main',
-      constants: { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log, FULL: Math.max(0, Math.floor(cols / 4) - 1) },
-      uniforms: params(rowKernel, { rows, cols, grid_x: grid[0], stage_shift: inputs.shift }),
-      textures: inputs.textures,
-      read: inputs.read,
-      write: [out],
-      workgroups: grid,
-    });
-    inputs.release();
-    return;
+    if (!words || inputs.staged) {
+      const wg = defaultWorkgroup(rowKernel, 'WG');
+      const grid = gridFor(rows, wg);
+      device.dispatch({
+        kernel: rowKernel,
+        entryPoint: words ? 'main_words_staged' : inputs.staged ? 'main_staged' : 'main',
+        constants: words ? { WG: wg, LOG: log } : { WG: wg, WORDS: Math.floor((cols + 2) / 4) + 1, LOG: log, FULL: Math.max(0, Math.floor(cols / 4) - 1) },
+        uniforms: params(rowKernel, { rows, cols, grid_x: grid[0], stage_shift: inputs.shift }),
+        textures: inputs.textures,
+        read: inputs.read,
+        write: [out],
+        workgroups: grid,
+      });
+      inputs.release();
+      return;
+    }
   }
-  const perLane = cols <= ROW_PER_LANE_MAX;
   const wg = perLane ? defaultWorkgroup(kernel, 'WG') : workgroupFor(cols);
   const grid = gridFor(perLane ? rows : rows * wg, wg);
   device.dispatch({
