@@ -178,7 +178,7 @@ dev('softmax over longer rows of whole words (main_words_staged) writes every el
   const xs = Array.from({ length: rows * 200 }, (_, i) => (Math.floor(i / 200) === 41 ? -Infinity : Math.sin(i)));
   const y = await wg.softmax(wg.tensor(xs, [rows, 200])).data();
   assert.ok(y.slice(41 * 200, 42 * 200).every((v) => v === 0), 'the masked row is all zeros');
-  const sums = Array.from({ length: rows }, (_, r) => y.slice(r * 200, (r + 1) * 200).reduce((a, v) => a + v, 0));
+  const sums = Array.from({ length: rows }, (_, r) => Array.from(y.slice(r * 200, (r + 1) * 200)).reduce((a, v) => a + v, 0));
   sums.forEach((s, r) => r !== 41 && assert.ok(Math.abs(s - 1) < 1e-5, `row ${r} sums to ${s}`));
 });
 
