@@ -9,7 +9,11 @@
 // operand's vec4 (or its one element) at once. Otherwise each of the 4 elements walks and gathers its operands.
 // On llvmpipe, where integer division and buffer loads go a lane at a time, attention's padding mask
 // ([32,1,1,200] over [32,4,200,200] scores, -Infinity elsewhere) took 144 ms one element an invocation with the
-// unmerged rank-4 walk.
+// unmerged rank-4 walk, and 34.8 ms a word an invocation with the merged one (its two divisions per word).
+// main_rows divides nothing: with VEC_INNER's operands and at most 3 outer dimensions, the host lays the walk out
+// as (z, y, x, inner) in shape[0] and the strides' first vec4, and the grid's (x, y, z) is the outer index, x in
+// steps of ROWS, as copy_rows.wgsl does. The WG lanes of a workgroup take words lid, lid + WG, ... of each of its
+// ROWS rows.
 struct Params {
   n: u32, rank: u32, grid_x: u32,
   shape: array<vec4<u32>, 2>,
@@ -29,6 +33,7 @@ override C_SPLAT: bool = false;
 override A_SPLAT: bool = false;
 override B_SPLAT: bool = false;
 override WG: u32 = 256;
+override ROWS: u32 = 8;
 
 // The elements of cond, a and b that output element `flat` (< n) reads. The outermost index is what is left, with
 // no division: a merged walk of rank 1 (operands of one shape, or one beside scalars) divides nothing.
@@ -47,20 +52,25 @@ fn walk(flat: u32) -> vec3<u32> {
   return at;
 }
 
+// One output word of the VEC_INNER walk, from the elements at of cond, a and b: each operand's word, or its one
+// element splat over the word.
+fn pick_word(at: vec3<u32>) -> vec4<f32> {
+  var xc = cond[at.x / 4u];
+  if (C_SPLAT) { xc = vec4<f32>(xc[at.x % 4u]); }
+  var xa = a[at.y / 4u];
+  if (A_SPLAT) { xa = vec4<f32>(xa[at.y % 4u]); }
+  var xb = b[at.z / 4u];
+  if (B_SPLAT) { xb = vec4<f32>(xb[at.z % 4u]); }
+  return select(xb, xa, xc != vec4<f32>(0.0));
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.y * p.grid_x + wid.x) * WG + lid;
   if (i * 4u >= p.n) { return; }
   if (VEC_INNER) {
-    let at = walk(i * 4u);
-    var xc = cond[at.x / 4u];
-    if (C_SPLAT) { xc = vec4<f32>(xc[at.x % 4u]); }
-    var xa = a[at.y / 4u];
-    if (A_SPLAT) { xa = vec4<f32>(xa[at.y % 4u]); }
-    var xb = b[at.z / 4u];
-    if (B_SPLAT) { xb = vec4<f32>(xb[at.z % 4u]); }
-    out[i] = select(xb, xa, xc != vec4<f32>(0.0));
+    out[i] = pick_word(walk(i * 4u));
     return;
   }
   var xc = vec4<f32>(0.0);
@@ -75,4 +85,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>,
     xb[e] = b[at.z / 4u][at.z % 4u];
   }
   out[i] = select(xb, xa, xc != vec4<f32>(0.0));
+}
+
+@compute @workgroup_size(WG)
+fn main_rows(@builtin(workgroup_id) wid: vec3<u32>,
+             @builtin(local_invocation_index) lid: u32) {
+  let dims = p.shape[0];
+  let words = dims.w / 4u;
+  // Each operand's stride along the inner dimension: 1, or 0 where it is broadcast (a splat).
+  let step = vec3<u32>(p.c_strides[0].w, p.a_strides[0].w, p.b_strides[0].w) * 4u;
+  for (var r = 0u; r < ROWS; r++) {
+    let x = wid.x * ROWS + r;
+    if (x >= dims.z) { break; }
+    let g = vec4<u32>(wid.z, wid.y, x, 0u);
+    let base = vec3<u32>(dot(g, p.c_strides[0]), dot(g, p.a_strides[0]), dot(g, p.b_strides[0]));
+    let o = ((wid.z * dims.y + wid.y) * dims.z + x) * words;
+    for (var e = lid; e < words; e += WG) {
+      out[o + e] = pick_word(base + step * e);
+    }
+  }
 }

@@ -41,7 +41,7 @@ export function simplifyWalks(shape: Shape, from: Walk, to: Walk): { shape: numb
 
 // A row of copy_rows.wgsl must give each of its lanes (copyRowLanes) work, and at most 64 words each, else the flat
 // walk below spreads it wider.
-const ROW_WORDS_PER_LANE = 64;
+export const ROW_WORDS_PER_LANE = 64;
 
 // Inner elements (or vec4 words) per invocation: the split-heads transpose [32,49,8,160] took 19, 11.5, 8.0 and
 // 6.5 ms at 1, 2, 4 and 8 vec4 words on llvmpipe; 16 and more were slower again.

@@ -1,4 +1,5 @@
-import { gridFor } from '../device/device.js';
+import { gridFor, MAX_WORKGROUPS } from '../device/device.js';
+import { copyRowLanes } from '../device/variants.js';
 import { defaultWorkgroup, padShape, params } from '../device/uniforms.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, broadcastStrides, numel } from '../tensor/dims.js';
@@ -7,7 +8,10 @@ import type { Operand } from './binary.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
 import { defineOp, run } from './op.js';
-import { mergeDims } from './strided.js';
+import { mergeDims, ROW_WORDS_PER_LANE } from './strided.js';
+
+// Rows per workgroup of where.wgsl's main_rows, as copy_rows.wgsl takes.
+const WHERE_ROWS = 8;
 
 const whereOp = defineOp<Record<string, never>>({
   name: 'where',
@@ -33,10 +37,32 @@ const whereOp = defineOp<Record<string, never>>({
     const fits = (strides: number[]) => strides[inner] === 0 || (strides[inner] === 1 && strides.every((s, d) => d === inner || s % 4 === 0));
     const vecInner = inner >= 0 && walk.shape[inner] % 4 === 0 && walk.strides.every(fits);
     const splat = (k: number) => vecInner && walk.strides[k][inner] === 0;
+    const constants = { VEC_INNER: vecInner, C_SPLAT: splat(0), A_SPLAT: splat(1), B_SPLAT: splat(2) };
+    // Rows on the grid, no division (main_rows): up to 3 outer dimensions, each within the grid, and rows of as many
+    // words as copy_rows.wgsl takes, with its lanes.
+    const lanes = copyRowLanes(device.report);
+    const words = vecInner ? walk.shape[inner] / 4 : 0;
+    if (vecInner && inner <= 3 && words >= lanes && words <= lanes * ROW_WORDS_PER_LANE) {
+      const pad = <T>(v: T[], fill: T): T[] => [...Array<T>(3 - inner).fill(fill), ...v];
+      const [dims, ...strides] = [pad(walk.shape, 1), ...walk.strides.map((s) => pad(s, 0))];
+      const grid: [number, number, number] = [Math.ceil(dims[2] / WHERE_ROWS), dims[1], dims[0]];
+      if (grid.every((g) => g <= MAX_WORKGROUPS)) {
+        device.dispatch({
+          kernel: 'where',
+          entryPoint: 'main_rows',
+          constants: { ...constants, WG: lanes, ROWS: WHERE_ROWS },
+          uniforms: params('where', { n, rank: 4, grid_x: grid[0], shape: padShape(dims), c_strides: strides[0], a_strides: strides[1], b_strides: strides[2] }),
+          read: [c.buffer, a.buffer, b.buffer],
+          write: [out.buffer],
+          workgroups: grid,
+        });
+        return;
+      }
+    }
     const grid = gridFor(Math.ceil(n / 4), defaultWorkgroup('where', 'WG'));
     device.dispatch({
       kernel: 'where',
-      constants: { VEC_INNER: vecInner, C_SPLAT: splat(0), A_SPLAT: splat(1), B_SPLAT: splat(2) },
+      constants,
       uniforms: params('where', {
         n,
         rank: walk.shape.length,

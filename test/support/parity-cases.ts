@@ -86,16 +86,23 @@ cases.push({
 });
 // Inner dimensions of whole vec4 words take where.wgsl's VEC_INNER walk: a padding mask over attention scores beside
 // a row broadcast along the outer dimensions, and a condition and an operand broadcast along the inner one (splats).
-cases.push({
-  name: 'where padding mask [2,1,1,8] over [2,3,5,8] (vec4 words)',
-  inputs: [{ shape: [2, 1, 1, 8], constant: true, values: [1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0] }, { shape: [2, 3, 5, 8] }, { shape: [8] }],
-  fn: (c, a, b) => wg.where(c, a, b),
-});
-cases.push({
-  name: 'where condition and operand splat along vec4 words',
-  inputs: [{ shape: [2, 3, 1, 1], constant: true, values: [1, 0, 0, 1, 1, 0] }, { shape: [1] }, { shape: [2, 3, 4, 8] }],
-  fn: (c, a, b) => wg.where(c, a, b),
-});
+// Rows of 8 words or more (and up to 3 outer dimensions) go on the grid (main_rows): 15 rows of 10 words leave the
+// last workgroup's rows and each row's last lanes part full.
+const paddingMask = (cols: number) => Array.from({ length: 2 * cols }, (_, i) => (i % cols < (i < cols ? cols - 3 : 5) ? 1 : 0));
+for (const cols of [8, 40]) {
+  cases.push({
+    name: `where padding mask [2,1,1,${cols}] over [2,3,5,${cols}] (vec4 words${cols >= 32 ? ', rows on the grid' : ''})`,
+    inputs: [{ shape: [2, 1, 1, cols], constant: true, values: paddingMask(cols) }, { shape: [2, 3, 5, cols] }, { shape: [cols] }],
+    fn: (c, a, b) => wg.where(c, a, b),
+  });
+}
+for (const cols of [4, 8]) {
+  cases.push({
+    name: `where condition and operand splat along vec4 words [2,3,4,${cols}]${cols === 8 ? ' (rows on the grid)' : ''}`,
+    inputs: [{ shape: [2, 3, 1, 1], constant: true, values: [1, 0, 0, 1, 1, 0] }, { shape: [1] }, { shape: [2, 3, 4, cols] }],
+    fn: (c, a, b) => wg.where(c, a, b),
+  });
+}
 
 for (const n of SIZES) {
   cases.push({ name: `sum all [${n}]`, inputs: [{ shape: [n] }], fn: (x) => wg.sum(x), reduce: n });
