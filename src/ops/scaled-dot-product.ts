@@ -100,7 +100,12 @@ function part(t: Tensor, blk: Block, rows: 'query' | 'all'): Tensor {
  * Its dropout draws the elements of the whole weights' mask that it covers, so a split run draws what one run would.
  */
 function attendBlock(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, a: AttentionAttrs, x: Dims, blk: Block): { output: Tensor; weights: Tensor } {
-  let scores = mul(matmul(part(q, blk, 'query'), part(k, blk, 'all'), { transposeB: true }), a.scale);
+  // The scale goes on the smaller of the query block and the scores (Keras scales the query): for a text model's
+  // [32,4,200,16] queries over 200 keys that is 12x fewer elements, forward and backward.
+  const qb = part(q, blk, 'query');
+  const scaleQuery = x.d < x.tk;
+  let scores = matmul(scaleQuery ? mul(qb, a.scale) : qb, part(k, blk, 'all'), { transposeB: true });
+  if (!scaleQuery) scores = mul(scores, a.scale);
   if (mask) scores = where(part(mask, blk, 'query'), scores, -Infinity);
   if (a.causal) {
     const lower = Array.from({ length: blk.ni * x.tk }, (_, n) => (n % x.tk <= blk.i0 + Math.floor(n / x.tk) ? 1 : 0));
