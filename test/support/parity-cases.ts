@@ -166,6 +166,11 @@ const matmulShapes: [number[], number[], boolean, boolean][] = [
   // in rows and in columns.
   [[200, 36], [36, 250], false, false],
   [[200, 36], [250, 36], false, true],
+  // Attention's shapes in small: weights [40,40] by heads [40,4], and heads by heads transposed. B's gradient then
+  // reads the large operand transposed, and the texture variants take the transpose of the other product instead
+  // (bGradient in src/ops/matmul/index.ts).
+  [[2, 40, 40], [2, 40, 4], false, false],
+  [[2, 40, 4], [2, 40, 4], false, true],
 ];
 for (const [sa, sb, ta, tb] of matmulShapes) {
   const k = ta ? sa[sa.length - 2] : sa[sa.length - 1];
