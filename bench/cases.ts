@@ -162,6 +162,90 @@ function trainStepCase(batch: number, tokens: number, dim: number, heads: number
   };
 }
 
+/**
+ * Seed 2's text model, one training step: Embedding(vocab, dim) with padding id 0 masked, MHSA(dim, heads) with
+ * dropout 0.1 on its weights, the masked mean over tokens, Dropout 0.2, Dense 1, binary cross-entropy on logits,
+ * Adam. The texts run from 30% of `tokens` to all of them (61 to 200 of 200), padded with id 0; the peers build the
+ * same model by hand, the padding as their key mask.
+ */
+function textStepCase(batch: number, tokens: number, vocab: number, dim: number, heads: number): Case {
+  const ids: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    const length = tokens - ((b * 37) % Math.ceil(tokens * 0.7));
+    for (let t = 0; t < tokens; t++) ids.push(t < length ? 1 + ((b * 131 + t * 17) % (vocab - 1)) : 0);
+  }
+  const labels = Array.from({ length: batch }, (_, i) => i % 2);
+  return {
+    name: 'seed-2 text training step',
+    shape: `batch ${batch}, ${tokens} tokens, [${vocab},${dim}], ${heads} heads`,
+    torch: { op: 'text_step', batch, tokens, vocab, dim, heads, ids },
+    // tfjs-wasm has no kernel for the gather's gradient (UnsortedSegmentSum).
+    tfOnly: ['webgpu'],
+    wgrad() {
+      wg.manualSeed(0);
+      const model = new wg.Sequential([
+        new wg.Embedding(vocab, dim, { maskZero: true }),
+        new wg.MultiHeadSelfAttention(dim, heads, { dropout: 0.1 }),
+        new wg.GlobalAveragePooling1D(),
+        new wg.Dropout(0.2),
+        new wg.Dense(1),
+      ]);
+      const x = wg.tensor(ids, [batch, tokens], { dtype: 'int32' });
+      const y = wg.tensor(labels, [batch, 1]);
+      model.call(x);
+      const opt = new wg.Adam(model.namedParameters());
+      const loss = wg.binaryCrossentropy({ fromLogits: true });
+      return {
+        run: () => {
+          const l = loss.call(y, model.call(x, { training: true }));
+          l.backward();
+          opt.step();
+          opt.zeroGrad();
+          return l;
+        },
+        dispose: () => {
+          model.dispose();
+          opt.dispose();
+          x.dispose();
+          y.dispose();
+        },
+      };
+    },
+    tf(tf) {
+      const glorot = (a: number, b: number) => tf.variable(tf.randomUniform([a, b], -Math.sqrt(6 / (a + b)), Math.sqrt(6 / (a + b))));
+      const zeros = (n: number) => tf.variable(tf.zeros([n]));
+      const emb = tf.variable(tf.randomUniform([vocab, dim], -0.05, 0.05));
+      const w = { q: glorot(dim, dim), k: glorot(dim, dim), v: glorot(dim, dim), o: glorot(dim, dim), c: glorot(dim, 1) };
+      const bias = { q: zeros(dim), k: zeros(dim), v: zeros(dim), o: zeros(dim), c: zeros(1) };
+      const idsT = tf.tensor1d(ids, 'int32');
+      const keep = tf.reshape(tf.cast(tf.notEqual(idsT, 0), 'float32'), [batch, tokens]);
+      // The padding as an additive mask on the scores: exp sends -1e9 to 0, as -Infinity does in wgrad's where.
+      const hide = tf.reshape(tf.mul(tf.sub(1, keep), -1e9), [batch, 1, 1, tokens]);
+      const y = tf.tensor2d(labels, [batch, 1]);
+      const optimizer = tf.train.adam(1e-3);
+      const d = dim / heads;
+      const split = (u: TfTensor) => tf.transpose(tf.reshape(u, [batch, tokens, heads, d]), [0, 2, 1, 3]);
+      const lossFn = () => {
+        const x = tf.gather(emb, idsT);
+        const [q, k, v] = (['q', 'k', 'v'] as const).map((n) => split(tf.add(tf.matMul(x, w[n]), bias[n])));
+        const scores = tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(d)), hide);
+        const att = tf.matMul(tf.dropout(tf.softmax(scores), 0.1), v);
+        const merged = tf.reshape(tf.transpose(att, [0, 2, 1, 3]), [batch * tokens, dim]);
+        const out = tf.reshape(tf.add(tf.matMul(merged, w.o), bias.o), [batch, tokens, dim]);
+        const pooled = tf.div(tf.sum(tf.mul(out, tf.expandDims(keep, 2)), 1), tf.sum(keep, 1, true));
+        return tf.losses.sigmoidCrossEntropy(y, tf.add(tf.matMul(tf.dropout(pooled, 0.2), w.c), bias.c)) as import('@tensorflow/tfjs-core').Scalar;
+      };
+      return {
+        run: () => optimizer.minimize(lossFn, true)!,
+        dispose: () => {
+          for (const u of [emb, ...Object.values(w), ...Object.values(bias), idsT, keep, hide, y]) u.dispose();
+          optimizer.dispose();
+        },
+      };
+    },
+  };
+}
+
 export function cases(quick: boolean): Case[] {
   const s = (full: number, small: number) => (quick ? small : full);
   const n16m = s(16 * 2 ** 20, 4096);
@@ -246,6 +330,7 @@ export function cases(quick: boolean): Case[] {
     attentionCase(s(32, 2), 8, 49, s(160, 16), false),
     attentionCase(s(32, 2), 8, 49, s(160, 16), true),
     trainStepCase(s(32, 2), 49, s(1280, 64), 8),
+    textStepCase(s(32, 2), s(200, 16), s(10000, 100), s(64, 16), 4),
     {
       name: 'dispatch overhead, one submit',
       shape: '1000 adds of [4096]',

@@ -109,6 +109,8 @@ def build(req):
         return attend if backward else (lambda: _nograd(attend))
     if op == "train_step":
         return train_step(req["batch"], req["tokens"], req["dim"], req["heads"])
+    if op == "text_step":
+        return text_step(req["batch"], req["tokens"], req["vocab"], req["dim"], req["heads"], req["ids"])
     if op == "dispatch":
         a = torch.ones(req["n"])
 
@@ -156,6 +158,48 @@ def train_step(batch, tokens, dim, heads, classes=10):
     def step():
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def text_step(batch, tokens, vocab, dim, heads, ids):
+    """The bench's seed-2 model: Embedding, MHSA(dim, heads) with the padding as key mask and dropout 0.1 on its
+    weights, the masked mean over tokens, Dropout 0.2, Dense 1, binary cross-entropy on logits, Adam."""
+    nn = torch.nn
+
+    class Text(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb = nn.Embedding(vocab, dim)
+            self.q, self.k, self.v, self.o = (nn.Linear(dim, dim) for _ in range(4))
+            self.att_drop = nn.Dropout(0.1)
+            self.drop = nn.Dropout(0.2)
+            self.out = nn.Linear(dim, 1)
+
+        def forward(self, t):
+            d = dim // heads
+            keep = t != 0
+            x = self.emb(t)
+            split = lambda u: u.view(batch, tokens, heads, d).transpose(1, 2)
+            q, k, v = split(self.q(x)), split(self.k(x)), split(self.v(x))
+            scores = (q @ k.transpose(-1, -2) / math.sqrt(d)).masked_fill(~keep[:, None, None, :], float("-inf"))
+            att = self.att_drop(torch.softmax(scores, -1)) @ v
+            merged = self.o(att.transpose(1, 2).reshape(batch, tokens, dim))
+            m = keep.unsqueeze(2).float()
+            return self.out(self.drop((merged * m).sum(1) / m.sum(1)))
+
+    model = Text()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    t = torch.tensor(ids, dtype=torch.long).view(batch, tokens)
+    y = (torch.arange(batch) % 2).float().view(batch, 1)
+    loss_fn = nn.BCEWithLogitsLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(t), y)
         loss.backward()
         opt.step()
         return loss
