@@ -96,6 +96,35 @@ function attentionCase(b: number, h: number, t: number, d: number, backward: boo
   };
 }
 
+/** A training case's wgrad side: the model called once to build it, then each run a loss, backward and Adam step. */
+function adamSteps(model: wg.Sequential, x: wg.Tensor, y: wg.Tensor, loss: wg.Loss): { run(): unknown; dispose(): void } {
+  model.call(x);
+  const opt = new wg.Adam(model.namedParameters());
+  return {
+    run: () => {
+      const l = loss.call(y, model.call(x, { training: true }));
+      l.backward();
+      opt.step();
+      opt.zeroGrad();
+      return l;
+    },
+    dispose: () => {
+      model.dispose();
+      opt.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
+/** Glorot-uniform weights and zero biases as tfjs variables, for the peers' hand-built models. */
+function tfInit(tf: Tf) {
+  return {
+    glorot: (a: number, b: number) => tf.variable(tf.randomUniform([a, b], -Math.sqrt(6 / (a + b)), Math.sqrt(6 / (a + b)))),
+    zeros: (n: number) => tf.variable(tf.zeros([n])),
+  };
+}
+
 /** One training step of the seed-1 head (MHSA(1280,8), pooling, Dense(256), Dropout, Dense(10)) with Adam. */
 function trainStepCase(batch: number, tokens: number, dim: number, heads: number): Case {
   const classes = 10;
@@ -115,28 +144,10 @@ function trainStepCase(batch: number, tokens: number, dim: number, heads: number
       ]);
       const x = wg.rand([batch, tokens, dim], { seed: 1 });
       const y = wg.tensor(labels, [batch], { dtype: 'int32' });
-      head.call(x);
-      const opt = new wg.Adam(head.namedParameters());
-      const loss = wg.sparseCategoricalCrossentropy();
-      return {
-        run: () => {
-          const l = loss.call(y, head.call(x, { training: true }));
-          l.backward();
-          opt.step();
-          opt.zeroGrad();
-          return l;
-        },
-        dispose: () => {
-          head.dispose();
-          opt.dispose();
-          x.dispose();
-          y.dispose();
-        },
-      };
+      return adamSteps(head, x, y, wg.sparseCategoricalCrossentropy());
     },
     tf(tf) {
-      const glorot = (a: number, b: number) => tf.variable(tf.randomUniform([a, b], -Math.sqrt(6 / (a + b)), Math.sqrt(6 / (a + b))));
-      const zeros = (n: number) => tf.variable(tf.zeros([n]));
+      const { glorot, zeros } = tfInit(tf);
       const w = { q: glorot(dim, dim), k: glorot(dim, dim), v: glorot(dim, dim), o: glorot(dim, dim), h: glorot(dim, 256), c: glorot(256, classes) };
       const bias = { q: zeros(dim), k: zeros(dim), v: zeros(dim), o: zeros(dim), h: zeros(256), c: zeros(classes) };
       const x = tf.randomUniform([batch * tokens, dim]);
@@ -192,28 +203,10 @@ function textStepCase(batch: number, tokens: number, vocab: number, dim: number,
       ]);
       const x = wg.tensor(ids, [batch, tokens], { dtype: 'int32' });
       const y = wg.tensor(labels, [batch, 1]);
-      model.call(x);
-      const opt = new wg.Adam(model.namedParameters());
-      const loss = wg.binaryCrossentropy({ fromLogits: true });
-      return {
-        run: () => {
-          const l = loss.call(y, model.call(x, { training: true }));
-          l.backward();
-          opt.step();
-          opt.zeroGrad();
-          return l;
-        },
-        dispose: () => {
-          model.dispose();
-          opt.dispose();
-          x.dispose();
-          y.dispose();
-        },
-      };
+      return adamSteps(model, x, y, wg.binaryCrossentropy({ fromLogits: true }));
     },
     tf(tf) {
-      const glorot = (a: number, b: number) => tf.variable(tf.randomUniform([a, b], -Math.sqrt(6 / (a + b)), Math.sqrt(6 / (a + b))));
-      const zeros = (n: number) => tf.variable(tf.zeros([n]));
+      const { glorot, zeros } = tfInit(tf);
       const emb = tf.variable(tf.randomUniform([vocab, dim], -0.05, 0.05));
       const w = { q: glorot(dim, dim), k: glorot(dim, dim), v: glorot(dim, dim), o: glorot(dim, dim), c: glorot(dim, 1) };
       const bias = { q: zeros(dim), k: zeros(dim), v: zeros(dim), o: zeros(dim), c: zeros(1) };

@@ -129,6 +129,20 @@ def _nograd(fn):
         return fn()
 
 
+def adam_steps(model, x, y, loss_fn):
+    """A training case's step: loss, backward and an Adam update of model on the fixed batch (x, y)."""
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
 def train_step(batch, tokens, dim, heads, classes=10):
     """The bench's seed-1 head: MHSA(dim, heads), mean over tokens, Dense 256 relu, Dropout 0.5, Dense 10, Adam."""
     nn = torch.nn
@@ -149,20 +163,7 @@ def train_step(batch, tokens, dim, heads, classes=10):
             merged = self.o(att.transpose(1, 2).reshape(batch, tokens, dim))
             return self.out(self.drop(torch.relu(self.hidden(merged.mean(1)))))
 
-    model = Head()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.rand(batch, tokens, dim)
-    y = torch.arange(batch) % classes
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return adam_steps(Head(), torch.rand(batch, tokens, dim), torch.arange(batch) % classes, nn.CrossEntropyLoss())
 
 
 def text_step(batch, tokens, vocab, dim, heads, ids):
@@ -191,20 +192,9 @@ def text_step(batch, tokens, vocab, dim, heads, ids):
             m = keep.unsqueeze(2).float()
             return self.out(self.drop((merged * m).sum(1) / m.sum(1)))
 
-    model = Text()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     t = torch.tensor(ids, dtype=torch.long).view(batch, tokens)
     y = (torch.arange(batch) % 2).float().view(batch, 1)
-    loss_fn = nn.BCEWithLogitsLoss()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(t), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    return step
+    return adam_steps(Text(), t, y, nn.BCEWithLogitsLoss())
 
 
 def timed(fn, runs, min_run_ms, warm_ms, max_reps=1000):

@@ -47,8 +47,8 @@ export const ROW_WORDS_PER_LANE = 64;
 // 6.5 ms at 1, 2, 4 and 8 vec4 words on llvmpipe; 16 and more were slower again.
 const COPY_ELEMS = 8;
 
-// Inner runs per workgroup of copy_rows.wgsl (its comment has the measurement).
-const COPY_ROWS = 8;
+// Inner runs per workgroup of copy_rows.wgsl (its comment has the measurement); where.wgsl's main_rows takes as many.
+export const COPY_ROWS = 8;
 
 /**
  * Records dst[walk_dst(idx)] = src[walk_src(idx)] for every idx over `shape`: by kernels/copy_rows.wgsl when the

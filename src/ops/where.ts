@@ -8,10 +8,7 @@ import type { Operand } from './binary.js';
 import { broadcastIndices } from './cpu.js';
 import { scalar } from './creation.js';
 import { defineOp, run } from './op.js';
-import { mergeDims, ROW_WORDS_PER_LANE } from './strided.js';
-
-// Rows per workgroup of where.wgsl's main_rows, as copy_rows.wgsl takes.
-const WHERE_ROWS = 8;
+import { COPY_ROWS, mergeDims, ROW_WORDS_PER_LANE } from './strided.js';
 
 const whereOp = defineOp<Record<string, never>>({
   name: 'where',
@@ -45,12 +42,12 @@ const whereOp = defineOp<Record<string, never>>({
     if (vecInner && inner <= 3 && words >= lanes && words <= lanes * ROW_WORDS_PER_LANE) {
       const pad = <T>(v: T[], fill: T): T[] => [...Array<T>(3 - inner).fill(fill), ...v];
       const [dims, ...strides] = [pad(walk.shape, 1), ...walk.strides.map((s) => pad(s, 0))];
-      const grid: [number, number, number] = [Math.ceil(dims[2] / WHERE_ROWS), dims[1], dims[0]];
+      const grid: [number, number, number] = [Math.ceil(dims[2] / COPY_ROWS), dims[1], dims[0]];
       if (grid.every((g) => g <= MAX_WORKGROUPS)) {
         device.dispatch({
           kernel: 'where',
           entryPoint: 'main_rows',
-          constants: { ...constants, WG: lanes, ROWS: WHERE_ROWS },
+          constants: { ...constants, WG: lanes, ROWS: COPY_ROWS },
           uniforms: params('where', { n, rank: 4, grid_x: grid[0], shape: padShape(dims), c_strides: strides[0], a_strides: strides[1], b_strides: strides[2] }),
           read: [c.buffer, a.buffer, b.buffer],
           write: [out.buffer],
