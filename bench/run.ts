@@ -140,15 +140,7 @@ function addRow(c: Case, t: Timing): Row {
 interface Arm {
   peer: string | null;
   run(reps: number): Promise<void>;
-  /** Untimed, after each run: waits until the library's threads have stopped spinning (the torch peer's). */
-  settle?(): Promise<void>;
   dispose(): void | Promise<void>;
-}
-
-// How long the torch peer's threads went on using the CPU after its runs, which the bench waited out untimed.
-const torchSettles: number[] = [];
-async function settleTorch(): Promise<void> {
-  if (torch) torchSettles.push(await torch.settle());
 }
 
 function wgradArm(c: Case): Arm {
@@ -208,7 +200,7 @@ async function ortArm(c: Case): Promise<Arm | null> {
 async function torchArm(c: Case): Promise<Arm | null> {
   if (!torch || !c.torch) return null;
   const op = await torch.open(c.torch);
-  return op && { peer: 'torch', run: (reps) => op.run(reps), settle: settleTorch, dispose: () => op.close() };
+  return op && { peer: 'torch', run: (reps) => op.run(reps), dispose: () => op.close() };
 }
 
 async function timeWgrad(c: Case): Promise<void> {
@@ -234,7 +226,7 @@ async function timeCaseInTurn(c: Case): Promise<void> {
   if (ort) arms.push(ort);
   const torchOp = await torchArm(c);
   if (torchOp) arms.push(torchOp);
-  const timings = await timeInTurn(arms, (arm, reps) => arm.run(reps), { rounds: runs, minRunMs: MIN_RUN_MS, maxReps: 1000, warmMs: 200, sizeBelowMs: quick ? 0 : 1000, after: async (arm) => arm.settle?.() });
+  const timings = await timeInTurn(arms, (arm, reps) => arm.run(reps), { rounds: runs, minRunMs: MIN_RUN_MS, maxReps: 1000, warmMs: 200, sizeBelowMs: quick ? 0 : 1000 });
   for (const arm of arms) await arm.dispose();
   wg.emptyCache();
   const row = addRow(c, timings[0]);
@@ -261,7 +253,6 @@ async function timeOrt(c: Case, row: Row): Promise<void> {
 async function timeTorch(c: Case, row: Row): Promise<void> {
   if (!torch || !c.torch) return;
   row.peers.torch = await torch.time(c.torch, { runs, minRunMs: MIN_RUN_MS, warmMs: 200 });
-  await settleTorch();
 }
 
 if (interleave) {
@@ -286,11 +277,6 @@ if (!filter || filter.test(SCALING_NAME)) {
   wg.emptyCache();
 }
 torch?.close();
-if (torchSettles.length > 0) {
-  const waits = [...torchSettles].sort((x, y) => x - y);
-  header.push(`torch peer's threads after its runs: the bench waited, untimed, ${digits(waits[Math.floor(waits.length / 2)])} ms (median; ${digits(waits[0])}-${digits(waits[waits.length - 1])}) until its process stopped using the CPU, so that its spinning threads slowed no other library's run`);
-  console.log(header[header.length - 1]);
-}
 // The same probe after the cases: these VMs change speed within a run, and a table is read differently when the
 // machine ended slower (or faster) than it began. After the last case it can slow no kernel.
 const probeAfter = probe ? await threadProbe() : null;

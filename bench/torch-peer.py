@@ -10,13 +10,6 @@ For `--interleave`, where the bench times one run of each library in turn, an op
 {"cmd": "open", "op": ..., args...} builds it and runs it once, so that an op this peer cannot run fails here and not
 mid-round, and answers {"id": n}; {"cmd": "run", "id": n, "reps": r} runs it r times and answers {} once they are done
 (the bench times the request); {"cmd": "close", "id": n} drops it and answers {}.
-
-{"cmd": "settle"} waits, untimed, until this process stops using the CPU, and answers {"waitedMs": w}. After a
-matmul, OpenBLAS's worker threads spin for about 2^28 cycles (its default thread timeout: 100 ms on 2 x Zen 4)
-before they sleep, and OpenMP's pool spins for about 20 ms after other ops. In the bench's runs in turn, that took
-one of two cores from the next library's run: wgrad's 1024^3 product, 40 ms, then ran at 62-69% of its speed. The
-bench asks for this after each of this peer's timed runs, outside the timing, so torch keeps its own default (its
-threads still spin between the ops of one run) and its idle threads slow no one else.
 """
 import json
 import math
@@ -221,21 +214,6 @@ def timed(fn, runs, min_run_ms, warm_ms, max_reps=1000):
     return {"median": per[len(per) // 2], "min": per[0], "max": per[-1], "reps": reps}
 
 
-SETTLE_WINDOW_S = 0.01
-SETTLE_MAX_S = 1.0
-
-
-def settle():
-    """Sleeps in 10 ms windows until one passes with under 1 ms of this process's CPU time (all threads), 1 s at most."""
-    start = time.perf_counter()
-    while time.perf_counter() - start < SETTLE_MAX_S:
-        cpu = time.process_time()
-        time.sleep(SETTLE_WINDOW_S)
-        if time.process_time() - cpu < SETTLE_WINDOW_S / 10:
-            break
-    return {"waitedMs": (time.perf_counter() - start) * 1000}
-
-
 def main():
     library = blas_library()
     core, config = openblas_core(library)
@@ -276,8 +254,6 @@ def serve(req, opened):
     if cmd == "close":
         opened.pop(req["id"], None)
         return {}
-    if cmd == "settle":
-        return settle()
     raise ValueError(f"unknown cmd {cmd!r}")
 
 

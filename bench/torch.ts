@@ -36,12 +36,6 @@ export interface TorchPeer {
   time(req: TorchRequest, options: { runs: number; minRunMs: number; warmMs: number }): Promise<Timing | null>;
   /** Builds the op and runs it once; null (with the peer's reason printed) when it cannot run. */
   open(req: TorchRequest): Promise<TorchOp | null>;
-  /**
-   * Waits until the peer's process stops using the CPU (OpenBLAS's and OpenMP's threads spin for up to about 100 ms
-   * after an op; bench/torch-peer.py) and resolves with the milliseconds that took. The bench calls it, untimed,
-   * after each of torch's runs, so that the next library's run has the machine's cores.
-   */
-  settle(): Promise<number>;
   close(): void;
 }
 
@@ -120,11 +114,6 @@ export async function startTorch(python: string): Promise<TorchPeer> {
           await call({ cmd: 'close', id: opened.id });
         },
       };
-    },
-    async settle() {
-      const answer = await call<{ waitedMs: number }>({ cmd: 'settle' });
-      if ('error' in answer) throw new Error(`the torch peer could not settle: ${answer.error}`);
-      return answer.waitedMs;
     },
     close() {
       child.stdin.end();

@@ -52,27 +52,18 @@ export async function timeRepeated(run: (reps: number) => Promise<void>, o: Timi
  * (timeRepeated), then `rounds` timed runs go round the choices in turn, so that a machine whose speed drifts (these
  * shared VMs lose a core for minutes at a time) slows every choice alike. Timed one after another, a busy spell once
  * made 'texture' look 3.4x slower than 'texture-tall' on 2 Xeon cores (71 against 21 ms), where a quiet run measured
- * 20 against 18. `npm run bench -- --interleave` times the libraries of a case the same way. `after`, where given,
- * runs untimed after each choice's runs (the bench waits there for a peer's spinning threads). Returns each choice's
+ * 20 against 18. `npm run bench -- --interleave` times the libraries of a case the same way. Returns each choice's
  * per-op milliseconds (median, fastest, slowest) and its repeats per run, in the order given.
  */
-export async function timeInTurn<T>(
-  choices: readonly T[],
-  run: (choice: T, reps: number) => Promise<void>,
-  o: { rounds: number; after?: (choice: T) => Promise<void> } & Omit<TimingOptions, 'runs'>,
-): Promise<Timing[]> {
+export async function timeInTurn<T>(choices: readonly T[], run: (choice: T, reps: number) => Promise<void>, o: { rounds: number } & Omit<TimingOptions, 'runs'>): Promise<Timing[]> {
   const reps: number[] = [];
-  for (const c of choices) {
-    reps.push((await timeRepeated((r) => run(c, r), { ...o, runs: 1 })).reps);
-    await o.after?.(c);
-  }
+  for (const c of choices) reps.push((await timeRepeated((r) => run(c, r), { ...o, runs: 1 })).reps);
   const times: number[][] = choices.map(() => []);
   for (let round = 0; round < o.rounds; round++) {
     for (let i = 0; i < choices.length; i++) {
       const t0 = performance.now();
       await run(choices[i], reps[i]);
       times[i].push((performance.now() - t0) / reps[i]);
-      await o.after?.(choices[i]);
     }
   }
   return times.map((ms, i) => {
