@@ -34,6 +34,8 @@ function dispatchRows(device: GpuDevice, kernel: 'softmax' | 'softmax_backward',
   if (cols <= VEC_ROW_MAX || words) {
     // The inputs (x, or y and dy) may be read from staged textures (staged.ts).
     const inputs = readInputs(device, read, Math.ceil((rows * cols) / 4));
+    // Rows of words whose inputs stayed buffers (GPUs, small tensors) go on to softmax.wgsl below; unstaged inputs
+    // hold no textures, so there is nothing to release on that path.
     if (!words || inputs.staged) {
       const wg = defaultWorkgroup(rowKernel, 'WG');
       const grid = gridFor(rows, wg);
